@@ -1,0 +1,94 @@
+"""One typed settings object, read from a TOML file (``recontact.toml``) with sane defaults.
+
+Lookup order: ``--config PATH``, then ``$RECONTACT_CONFIG``, then ``./recontact.toml``;
+when none exists the defaults below apply. Secrets never live here (environment only).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from recontact.errors import ConfigError
+from recontact.rules.spec import DEFAULT_RULES, Duration, Rule
+
+CONFIG_ENV = "RECONTACT_CONFIG"
+CONFIG_FILE = "recontact.toml"
+
+
+class Settings(BaseModel):
+    """Everything recontact can be told; every field has a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = Field("UTC", description="Reporting time zone: week/month boundaries, printed times, "
+                                             "and the zone of naive timestamps when an import gives no --tz.")
+    default_region: str = Field("US", description="ISO 3166 region of phone numbers written without a "
+                                                  "country code.")
+    repeat_window: Duration = Field("7d", description="Repeat-contact window (FCR, later issues).",
+                                    validate_default=True)
+    deny_list: tuple[str, ...] = Field((), description="Shared numbers or addresses (switchboards, reception, "
+                                                       "the desk's own lines) kept out of flags and rankings.")
+    rules: tuple[Rule, ...] = Field(DEFAULT_RULES, description="Chronic-caller rules.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as 'Europe/London')") from None
+        return v
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        import phonenumbers
+
+        v = v.upper()
+        if v not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown phone region {v!r} (use an ISO 3166 code such as 'US' or 'GB')")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_rule_names(self) -> Settings:
+        names = [r.name for r in self.rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+def find_config(explicit: Path | None = None) -> Path | None:
+    """The config file in force, or None for built-in defaults."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    local = Path(CONFIG_FILE)
+    return local if local.exists() else None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate settings; raise ConfigError naming the file and the bad key."""
+    found = find_config(path)
+    if found is None:
+        return Settings()
+    try:
+        data = tomllib.loads(found.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{found}: config file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{found}: not valid TOML: {e}") from None
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"{found}: {problems}") from None

@@ -1,0 +1,1 @@
+"""Engines: connect, load and execute. Nothing here knows what a metric means."""

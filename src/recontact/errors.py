@@ -1,0 +1,23 @@
+"""Domain errors. Interfaces translate these in exactly one place each (CLI: ``cli/main.py``)."""
+
+from __future__ import annotations
+
+
+class RecontactError(Exception):
+    """Base class of every error recontact raises on purpose; its message is for the user."""
+
+
+class ConfigError(RecontactError, ValueError):
+    """The configuration file or a setting is invalid."""
+
+
+class InputFileError(RecontactError, ValueError):
+    """An input file cannot be read at all (missing, empty, unknown format, no valid row)."""
+
+
+class UnknownCustomerError(RecontactError, LookupError):
+    """No customer matches the key or identifier asked for."""
+
+
+class StoreError(RecontactError, RuntimeError):
+    """The store cannot be opened or is not a recontact store."""

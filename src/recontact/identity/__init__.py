@@ -1,0 +1,1 @@
+"""Identity resolution: normalise identifiers, then join those seen together into one customer."""

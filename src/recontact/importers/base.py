@@ -1,0 +1,80 @@
+"""What every importer shares: options, the scan it hands to the store, and rejected rows.
+
+An importer does not build Python objects per row: it describes, as DuckDB SQL, how to read its
+file as canonical columns (all text) in file order. The store validates and types those columns,
+resolves identities and inserts, so 10 million rows never pass through Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from recontact.schema import CONTACT_FIELDS
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a file. ``tz`` is the IANA zone of timestamps written without an offset."""
+
+    tz: str = "UTC"
+    region: str = "US"
+    column_map: dict[str, str] = field(default_factory=dict)  # source header -> canonical field
+    encoding: str | None = None  # None: detect (UTF-8 with or without BOM, else Latin-1)
+    delimiter: str | None = None  # None: detect (comma, semicolon, tab, pipe)
+    time_format: str | None = None  # strptime format for non-ISO timestamps, e.g. "%d/%m/%Y %H:%M"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One row that was not imported: where it is and why."""
+
+    file: str
+    line: int | None
+    reason: str
+    raw: str = ""
+
+
+@dataclass
+class Scan:
+    """An importer's reading of one file.
+
+    ``sql`` selects, in file order, any of the canonical fields as VARCHAR plus ``_extra`` (a JSON
+    object of the columns recontact does not know, or NULL) and ``_reject`` (a format-level reason
+    the row cannot be used, or NULL). ``rejects_table`` names the DuckDB ``store_rejects`` table the
+    scan fills with rows the CSV reader could not split. ``header_lines`` is how many lines come
+    before the first record, for line numbers.
+    """
+
+    sql: str
+    header_lines: int = 0
+    rejects_table: str | None = None
+    time_format: str | None = None
+    notes: list[str] = field(default_factory=list)
+    fields: tuple[str, ...] = tuple(CONTACT_FIELDS)
+
+
+class Importer(Protocol):
+    """The signature every module in ``recontact.importers`` provides."""
+
+    NAME: str
+    DESCRIPTION: str
+
+    def sniff(self, path: Path, head: str) -> bool:
+        """True when ``head`` (the file's first lines, decoded) looks like this format."""
+        ...
+
+    def scan(self, con: object, path: Path, options: ImportOptions) -> Scan:
+        """Describe how to read ``path``; raise InputFileError when it cannot be read at all."""
+        ...
+
+
+def sql_str(value: str) -> str:
+    """An SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_ident(name: str) -> str:
+    """An SQL quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'

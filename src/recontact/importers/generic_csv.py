@@ -1,0 +1,102 @@
+"""Generic CSV (or semicolon / tab separated) export with a header row.
+
+Headers naming a canonical field (case-insensitive) are used as they are; ``--map "Caller
+ID=phone"`` maps others; common spellings (``caller id``, ``timestamp`` …) are recognised and said
+so; every other column is kept in ``extra``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from recontact.errors import InputFileError
+from recontact.importers.base import ImportOptions, Scan, sql_ident
+from recontact.importers.csv_scan import extra_json_sql, read_csv_sql
+from recontact.importers.text import (
+    decode_head,
+    dedupe_names,
+    detect_delimiter,
+    detect_encoding,
+    parse_header,
+    read_head,
+)
+from recontact.schema import CONTACT_FIELDS
+
+NAME = "csv"
+DESCRIPTION = "CSV with a header row; canonical column names, or mapped with --map"
+
+#: Header spellings seen in real exports, mapped to canonical fields.
+ALIASES: dict[str, str] = {
+    "id": "contact_id", "call_id": "contact_id", "interaction_id": "contact_id",
+    "timestamp": "started_at", "start": "started_at", "start_time": "started_at",
+    "started": "started_at", "date": "started_at", "datetime": "started_at", "created_at": "started_at",
+    "caller_id": "phone", "callerid": "phone", "caller id": "phone", "ani": "phone", "from": "phone",
+    "phone_number": "phone", "caller": "phone", "msisdn": "phone",
+    "e-mail": "email", "email_address": "email",
+    "account": "account_id", "customer_id": "account_id", "account_number": "account_id",
+    "employee": "employee_id", "staff_id": "employee_id",
+    "agent": "agent_id", "agent_name": "agent_id", "reason": "category", "topic": "category",
+    "ticket": "ticket_id", "case_id": "ticket_id",
+}
+
+
+def sniff(path: Path, head: str) -> bool:
+    first = head.splitlines()[0].lower() if head else ""
+    return any(f in first for f in ("started_at", "contact_id", "phone", "caller"))
+
+
+def map_columns(names: list[str], column_map: dict[str, str]) -> tuple[dict[str, str], list[str], list[str]]:
+    """Source column -> canonical field; the unmapped (kept) columns; notes on guessed mappings.
+
+    Explicit ``column_map`` entries win, then exact canonical names, then ALIASES. Each canonical
+    field takes the first column that claims it.
+    """
+    wanted = {k.strip().lower(): v for k, v in column_map.items()}
+    unknown = sorted(set(wanted.values()) - set(CONTACT_FIELDS))
+    if unknown:
+        raise InputFileError(f"--map names unknown field(s) {', '.join(unknown)}; "
+                             f"fields are: {', '.join(CONTACT_FIELDS)}")
+    missing = sorted(set(wanted) - {n.lower() for n in names})
+    if missing:
+        raise InputFileError(f"--map names column(s) not in the file: {', '.join(missing)}; "
+                             f"columns are: {', '.join(names)}")
+    mapping: dict[str, str] = {}
+    notes: list[str] = []
+    taken: set[str] = set()
+    for stage in ("map", "exact", "alias"):
+        for name in names:
+            key = name.lower()
+            if name in mapping:
+                continue
+            target = {"map": wanted.get(key),
+                      "exact": key if key in CONTACT_FIELDS else None,
+                      "alias": ALIASES.get(key.replace("-", "_") if key != "e-mail" else key)}[stage]
+            if target and target not in taken:
+                mapping[name] = target
+                taken.add(target)
+                if stage == "alias":
+                    notes.append(f"column {name!r} read as {target}")
+    kept = [n for n in names if n not in mapping]
+    return mapping, kept, notes
+
+
+def scan(con: object, path: Path, options: ImportOptions) -> Scan:
+    head = read_head(path)
+    encoding = detect_encoding(head, options.encoding)
+    text = decode_head(head, encoding)
+    delimiter = detect_delimiter(text, options.delimiter)
+    names = dedupe_names(parse_header(text, delimiter))
+    mapping, kept, notes = map_columns(names, options.column_map)
+    if "started_at" not in mapping.values():
+        raise InputFileError(
+            f"{path}: line 1: no started_at column among {', '.join(names)}; "
+            f"name one with --map \"YOUR COLUMN=started_at\""
+        )
+    source, rejects = read_csv_sql(path, names, delimiter=delimiter, encoding=encoding, header=True)
+    select = [f"{sql_ident(src)} AS {field}" for src, field in mapping.items()]
+    sql = (f"SELECT {', '.join(select)}, {extra_json_sql(kept)} AS _extra, "
+           f"CAST(NULL AS VARCHAR) AS _reject FROM {source}")
+    if encoding != "utf-8":
+        notes.insert(0, f"read as {encoding}")
+    return Scan(sql=sql, header_lines=1, rejects_table=rejects, time_format=options.time_format,
+                notes=notes, fields=tuple(mapping.values()))

@@ -1,0 +1,1 @@
+"""Chronic-caller rules: their specification and their evaluation (batch today, incremental later)."""

@@ -1,0 +1,1 @@
+"""The contact store: schema, opening, and the atomic, idempotent import transaction."""

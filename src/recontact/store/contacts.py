@@ -1,0 +1,94 @@
+"""The contact store's schema (DuckDB file) and how to open it.
+
+Tables: ``contacts`` (canonical contacts plus where they came from and whose they are),
+``identifiers`` (``kind:value`` -> customer key), ``imports`` (one row per import), ``meta``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from recontact.engines.duckdb import connect
+from recontact.errors import StoreError
+from recontact.schema import CONTACT_FIELDS
+
+SCHEMA_VERSION = 1
+
+CONTACT_COLUMNS: dict[str, str] = {
+    "source": "VARCHAR NOT NULL",  # importer name: part of the dedupe key
+    "dedupe_key": "VARCHAR NOT NULL",  # contact_id, or a content hash when the source has none
+    "import_id": "INTEGER NOT NULL",
+    "line": "BIGINT",  # line in the imported file (first line of the record)
+    **CONTACT_FIELDS,
+    "extension": "VARCHAR",  # caller id that is not a phone number (internal extension, SIP user)
+    "phone_raw": "VARCHAR",  # caller id as the source wrote it
+    "withheld": "BOOLEAN NOT NULL",  # caller id withheld (anonymous, restricted, empty…)
+    "shared": "BOOLEAN NOT NULL",  # an identifier is on the deny-list of shared lines
+    "customer_key": "BIGINT",  # NULL: unidentified
+    "extra": "VARCHAR",  # JSON object of source columns recontact does not know
+}
+
+DDL = [
+    f"CREATE TABLE IF NOT EXISTS contacts ({', '.join(f'{k} {v}' for k, v in CONTACT_COLUMNS.items())})",
+    "CREATE TABLE IF NOT EXISTS identifiers (ident VARCHAR NOT NULL, kind VARCHAR NOT NULL, "
+    "value VARCHAR NOT NULL, customer_key BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER NOT NULL, file VARCHAR NOT NULL, "
+    "source VARCHAR NOT NULL, imported_at TIMESTAMPTZ NOT NULL, read BIGINT, imported BIGINT, "
+    "duplicates BIGINT, rejected BIGINT, unidentified BIGINT)",
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
+]
+
+
+@dataclass
+class Store:
+    """An open contact store."""
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def meta(self, key: str) -> str | None:
+        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("DELETE FROM meta WHERE key = ?", [key])
+        self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+    def count_contacts(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM contacts").fetchall()[0][0])
+
+
+def open_store(path: Path | str, *, create: bool = True) -> Store:
+    """Open the store at ``path``; create the schema when ``create`` (else it must exist)."""
+    p = Path(path)
+    con = connect(p, read_only=False) if create or p.exists() else connect(p, read_only=True)
+    store = Store(p, con)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if not create and "contacts" not in tables:
+        con.close()
+        raise StoreError(f"{p}: no contacts here yet; import some first (recontact import FILE --db {p})")
+    if tables and "contacts" in tables and "meta" in tables:
+        version = store.meta("schema_version")
+        if version is not None and int(version) > SCHEMA_VERSION:
+            con.close()
+            raise StoreError(f"{p}: written by a newer recontact (schema {version}); upgrade recontact")
+    elif tables - {"contacts", "identifiers", "imports", "meta"} and "contacts" not in tables:
+        con.close()
+        raise StoreError(f"{p}: this DuckDB file is not a recontact store (it has other tables)")
+    if "contacts" not in tables:
+        for stmt in DDL:
+            con.execute(stmt)
+        store.set_meta("schema_version", str(SCHEMA_VERSION))
+    return store
