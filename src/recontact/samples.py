@@ -65,10 +65,9 @@ _KIND_W = (634, 16, 146, 4, 120, 60, 20)
 _HOURS_WD = {7: 3, 8: 9, 9: 13, 10: 14, 11: 13, 12: 10, 13: 12, 14: 12, 15: 11, 16: 10, 17: 7, 18: 2, 19: 1}
 _HOURS_WE = {9: 6, 10: 9, 11: 10, 12: 10, 13: 9, 14: 8, 15: 7, 16: 5, 17: 2, 20: 1}
 _DAY_W = (1.15, 1.05, 1.0, 0.97, 0.9, 0.12, 0.06)  # Monday .. Sunday
-_POOL = 2048  # pre-rendered outcome tails per kind
+_POOL = 8192  # pre-rendered (kind, outcome) draws
 _BATCH = 50_000
 _P_HEAD, _HEAD_EXP, _P_BURST, _P_WITHHELD = 0.15, 1.5, 0.01, 0.03
-_HMS = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400)]
 
 
 def _bool(rng: random.Random, v: bool) -> str:
@@ -100,16 +99,10 @@ def _outcome(rng: random.Random, kind: int, unresolved: bool) -> tuple[bool, str
     csat = ""
     if answered and r() < 0.3:
         csat = str(rng.choices((1, 2, 3, 4, 5), (7, 5, 10, 28, 50) if res else (35, 20, 20, 15, 10))[0])
-    tags: list[str] = []
-    if r() < 0.08:
-        tags.append("thank-you" if res else "complaint")
-        tags += [t for t in ("feature-request", "complaint") if t not in tags and r() < 0.25]
+    tags = [t for t, p in (("thank-you", 0.07 if res else 0.0), ("feature-request", 0.02),
+                           ("complaint", 0.0 if res else 0.12)) if p and r() < p]
     b = [_bool(rng, v) for v in (answered, abandoned, res, esc, truck)]
     return abandoned, ",".join([wait, str(talk), str(hold), str(wrap), *b, csat, "|".join(tags)])
-
-
-def _table(rng: random.Random, values: list[int], weights: list[float], size: int) -> list[int]:
-    return rng.choices(values, weights, k=size)
 
 
 def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str) -> Iterator[list[str]]:
@@ -134,10 +127,11 @@ def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str)
     sod = {}
     for we, prof in ((False, _HOURS_WD), (True, _HOURS_WE)):
         hrs = list(prof)
-        sod[we] = [h * 3600 + bits(12) % 3600 for h in _table(rng, hrs, [prof[h] for h in hrs], 1 << 16)]
-    kinds = _table(rng, list(range(7)), list(_KIND_W), 1024)
-    pools = [[_outcome(rng, k, False) for _ in range(_POOL)] for k in range(7)]
-    unres = [[_outcome(rng, k, True) for _ in range(_POOL // 4)] for k in range(7)]
+        sod[we] = [h * 3600 + int(rand() * 3600) for h in rng.choices(hrs, [prof[h] for h in hrs], k=1 << 16)]
+    # Pre-rendered (kind, abandoned, tail) draws; unresolved ones for bursts; follow-ups are kind 0, 2, 4.
+    mix = [(k, *_outcome(rng, k, False)) for k in rng.choices(range(7), _KIND_W, k=_POOL)]
+    pools = {k: [_outcome(rng, k, False) for _ in range(512)] for k in (0, 2, 4)}
+    unres = {k: [_outcome(rng, k, True) for _ in range(512)] for k in range(7)}
     # Agents: teams of ~10, each team serving one queue; per-category tables of "agent,team,queue".
     n_agents = min(2000, max(20, n // 5000))
     n_teams = max(4, round(n_agents / 10))
@@ -162,6 +156,7 @@ def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str)
     loc = [f"{f}.{la}" for f, la in names]
     loc_t = [f"{f.title()}.{la.title()}" for f, la in names]
     acc_off = bits(30)
+    inv_head, tail_scale = 1 / _P_HEAD, (n_cust - n_head) / (1 - _P_HEAD)
 
     def phone(h: int) -> str:
         """The customer's number in one of seven common spellings."""
@@ -190,10 +185,10 @@ def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str)
 
     pending: dict[int, list[tuple[int, int, str, bool]]] = {}
     cid = ticket = 0
-    norm_cats = _table(rng, list(range(10)), list(_CAT_W), 256)
-    outage_cats = _table(rng, list(range(10)), [x * (6 if i == 2 else 1) for i, x in enumerate(_CAT_W)], 256)
+    norm_cats = rng.choices(range(10), _CAT_W, k=256)
+    outage_cats = rng.choices(range(10), [x * (6 if i == 2 else 1) for i, x in enumerate(_CAT_W)], k=256)
     kstr = [f"{c},{dr}" for c, dr in _KINDS]
-    hms, cat_names, p_head, p_burst, p_withheld = _HMS, CATEGORIES, _P_HEAD, _P_BURST, _P_WITHHELD
+    hms = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400)]
     for d, (day, k) in enumerate(zip(dates, counts, strict=True)):
         offs = []
         for hour in range(24):  # UTC offset per local hour of this day (differs only on DST days)
@@ -216,16 +211,15 @@ def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str)
             fu = fpos.get(j) if fpos else None
             if fu is None:
                 u = rand()
-                if u < p_head:  # Zipf-like head: the top 1 % of customers
-                    rank = int(n_head * (u / p_head) ** _HEAD_EXP)
+                if u < _P_HEAD:  # Zipf-like head: the top 1 % of customers
+                    rank = int(n_head * (u * inv_head) ** _HEAD_EXP)
                 else:
-                    rank = n_head + int((u - p_head) / (1 - p_head) * (n_cust - n_head))
+                    rank = n_head + int((u - _P_HEAD) * tail_scale)
                 h = t0[rank & 0xFFFF] ^ t1[rank >> 16]
-                kind = kinds[bits(10)]
+                kind, abandoned, tail = mix[bits(13)]
                 cat = (h >> 49) % 10 if rand() < 0.35 else cats[bits(8)]
-                abandoned, tail = pools[kind][bits(11)]
                 tk = ""
-                if rand() < p_burst:  # chronic: schedule 2-7 follow-ups over the next days
+                if rand() < _P_BURST:  # chronic: schedule 2-7 follow-ups over the next days
                     ticket += 1
                     tk, at = f"T{ticket:07d}", d
                     m = rng.randint(2, 7)
@@ -237,11 +231,11 @@ def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str)
                 rank, cat, tk, last = fu
                 h = t0[rank & 0xFFFF] ^ t1[rank >> 16]
                 kind = (0, 0, 0, 0, 0, 0, 0, 0, 2, 4)[bits(10) % 10]
-                abandoned, tail = (pools[kind][bits(11)] if last else unres[kind][bits(9)])
+                abandoned, tail = (pools if last else unres)[kind][bits(9)]
             has_acc = (h >> 45) & 3  # 75 % have an account; all others have an e-mail
             no = (rank * 2147483647 + acc_off) % n_cust + 1  # account number, unique per customer
             if kind == 0:  # inbound call: the caller id, sometimes the account the agent looked up
-                if rand() < p_withheld:
+                if rand() < _P_WITHHELD:
                     ident = f"{WITHHELD_IDS[bits(10) % 7]},,,"
                 elif has_acc and rand() < 0.2:
                     ident = f"{phone(h)},,ACC-{no:06d},"
@@ -269,7 +263,7 @@ def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str)
                     ticket += 1
                     tk = f"T{ticket:07d}"
             out.append(f"C{cid:08d},{prefix}{hms[s]}{offs[s // 3600] if dst_day else off12},{kstr[kind]},"
-                       f"{ident},{agent},{cat_names[cat]},{tk},{tail}\n")
+                       f"{ident},{agent},{CATEGORIES[cat]},{tk},{tail}\n")
         yield out
 
 

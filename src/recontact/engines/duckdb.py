@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +12,6 @@ from recontact.errors import StoreError
 
 DB_ENV = "RECONTACT_DB"
 DEFAULT_DB = "recontact.duckdb"
-
-
-def default_db_path() -> Path:
-    """``$RECONTACT_DB`` or ``./recontact.duckdb``."""
-    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,219 @@
+"""``recontact``: import contacts, flag chronic callers, list top callers — one CLI contract.
+
+Every command takes ``--db`` (or ``$RECONTACT_DB``), ``--config`` and ``--output table|csv|json``.
+Domain errors are translated here, in one place, into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from recontact import __version__, desk, importers
+from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
+from recontact.config import Settings, find_config, load_settings
+from recontact.engines.duckdb import DB_ENV
+from recontact.engines.duckdb import DEFAULT_DB as DEFAULT_DB_NAME
+from recontact.errors import InputFileError, RecontactError
+from recontact.importers.base import ImportOptions
+from recontact.metrics.callers import Period
+from recontact.store.load import ImportSummary
+
+
+class _App(typer.Typer):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except RecontactError as e:
+            stderr.print(f"[bold red]error:[/bold red] {e}", highlight=False)
+            sys.exit(1)
+
+
+app = _App(
+    name="recontact", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+    help="Find the customers stuck in a support loop: who calls again and again, and since when.",
+)
+
+DbOpt = Annotated[Path, typer.Option("--db", envvar=DB_ENV, help="Store file (DuckDB).")]
+DEFAULT_DB = Path(DEFAULT_DB_NAME)
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table, csv or json.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings TOML (default: $RECONTACT_CONFIG "
+                                                                  "or ./recontact.toml).")]
+
+
+def _settings(config: Path | None) -> Settings:
+    return load_settings(config)
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"recontact {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Find the customers stuck in a support loop."""
+
+
+def _parse_map(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        src, sep, field = item.rpartition("=")
+        if not sep or not src.strip() or not field.strip():
+            raise InputFileError(f"--map {item!r}: write it as \"SOURCE COLUMN=field\", e.g. \"Caller ID=phone\"")
+        out[src.strip()] = field.strip()
+    return out
+
+
+@app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Export file(s) to import.", show_default=False)],
+    source: Annotated[str | None, typer.Option("--source", help=f"Format: {', '.join(importers.FORMATS)} "
+                                                                "(guessed when absent).")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="Zone of timestamps written without an offset "
+                                                        "(default: the configured timezone).")] = None,
+    column_map: Annotated[list[str] | None, typer.Option("--map", help="Map a column: \"Caller ID=phone\". "
+                                                                      "Repeatable.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="utf-8, latin-1 or utf-16 (default: detected).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="Field separator (default: detected).")] = None,
+    time_format: Annotated[str | None, typer.Option(help="strptime layout of non-ISO times, e.g. "
+                                                         "'%d/%m/%Y %H:%M'.")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (default: "
+                                                      "FILE.rejects.csv beside the store).")] = None,
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
+    """Import contacts from an export. Atomic and idempotent: a file imported twice adds nothing.
+
+    Exits non-zero only when nothing valid could be read; rejected rows are listed with their line
+    and reason, in full in a rejects CSV."""
+    settings = _settings(config)
+    options = ImportOptions(
+        tz=tz or settings.timezone, region=settings.default_region, column_map=_parse_map(column_map or []),
+        encoding=encoding, delimiter=delimiter, time_format=time_format,
+    )
+    if tz:
+        Settings(timezone=tz)  # validates the zone name with the same message as the config
+    results = []
+    for path in files:
+        request = desk.ImportRequest(path=path, source=source, options=options,
+                                     rejects_path=rejects if len(files) == 1 else None)
+        results.append(_import_one(db, request, settings, output))
+    if output is Output.json:
+        emit_json(_import_json(results[0]) if len(results) == 1 else [_import_json(r) for r in results])
+    elif output is Output.csv:
+        emit_rows([_import_json(r) for r in results], output)
+    else:
+        stdout.print(f"[dim]next: recontact flags --db {db}   ·   recontact top --period week --db {db}[/dim]")
+
+
+def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, output: Output) -> ImportSummary:
+    started = time.perf_counter()
+    with Progress(TextColumn("[bold]importing[/bold] {task.description}"), BarColumn(),
+                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                  console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+        task = bar.add_task(request.path.name, total=100)
+        summary = desk.import_contacts(db, request, settings,
+                                       progress=lambda pct: bar.update(task, completed=pct))
+    if output is Output.table:
+        _print_summary(summary, time.perf_counter() - started)
+    return summary
+
+
+def _import_json(s: ImportSummary) -> dict[str, Any]:
+    return {"file": s.file, "source": s.source, "read": s.read, "imported": s.imported,
+            "duplicates": s.duplicates, "rejected": s.rejected, "unidentified": s.unidentified,
+            "withheld": s.withheld, "shared": s.shared, "rejects_file": s.rejects_file, "notes": s.notes}
+
+
+def _print_summary(s: ImportSummary, seconds: float) -> None:
+    stdout.print(f"[bold]{s.file}[/bold] ({s.source}): read {s.read:,} rows in {seconds:.1f} s — "
+                 f"[green]{s.imported:,} imported[/green], {s.duplicates:,} duplicates, "
+                 f"[{'red' if s.rejected else 'dim'}]{s.rejected:,} rejected[/]", highlight=False)
+    if s.unidentified or s.withheld or s.shared:
+        stdout.print(f"  {s.unidentified:,} contacts have no identifier (counted, never a customer): "
+                     f"{s.withheld:,} with a withheld caller id, {s.shared:,} from a deny-listed shared line",
+                     highlight=False)
+    for note in s.notes:
+        stdout.print(f"  [dim]note: {note}[/dim]", highlight=False)
+    for r in s.rejects[:10]:
+        stdout.print(f"  [red]line {r.line}[/red]: {r.reason}", highlight=False)
+    if s.rejects_file:
+        more = f" ({len(s.rejects) - 10:,} more)" if len(s.rejects) > 10 else ""
+        stdout.print(f"  every rejected row{more}: {s.rejects_file}", highlight=False)
+
+
+@app.command()
+def flags(db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None) -> None:
+    """Customers who crossed a chronic-caller rule: which rule, at which contact, when, how many."""
+    settings = _settings(config)
+    rows = desk.list_flags(db, settings)
+    emit_rows(rows, output, title=f"Chronic callers ({len(rows)} flags; rules: "
+                                  f"{', '.join(r.name for r in settings.rules)})",
+              columns=["crossed_at", "rule", "count", "customer_key", "identifiers", "category", "contact_id"],
+              empty="no customer crossed a rule")
+
+
+@app.command()
+def top(
+    period: Annotated[str, typer.Option(help="week (ISO week) or month (calendar month).")] = "week",
+    n: Annotated[int, typer.Option("--n", min=1, help="How many callers per period.")] = 5,
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
+    """Top callers per ISO week or calendar month by inbound contacts (ties: handle time, then key)."""
+    if period not in ("week", "month"):
+        raise typer.BadParameter("use week or month", param_hint="--period")
+    settings = _settings(config)
+    which: Period = "week" if period == "week" else "month"
+    rows = desk.top_callers(db, settings, which, n)
+    emit_rows(rows, output, title=f"Top {n} callers per {period} ({settings.timezone})",
+              columns=["period", "rank", "customer_key", "contacts", "handle_s", "identifiers"])
+
+
+@app.command()
+def customer(
+    query: Annotated[str, typer.Argument(help="Customer key (C12), phone number, e-mail, account or "
+                                              "employee id.", show_default=False)],
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
+    """One customer's identifiers, contacts in time order, and flags."""
+    settings = _settings(config)
+    data = desk.customer_timeline(db, settings, query)
+    if output is Output.json:
+        emit_json(data)
+        return
+    if output is Output.table:
+        stdout.print(f"[bold]{data['customer_key']}[/bold]  {'  '.join(data['identifiers'])}", highlight=False)
+        for f in data["flags"]:
+            stdout.print(f"  [red]flag[/red] {f['rule']} at {f['crossed_at']:%Y-%m-%d %H:%M} "
+                         f"({f['count']} contacts)", highlight=False)
+    emit_rows(data["contacts"], output, title=f"{len(data['contacts'])} contacts",
+              columns=["started_at", "channel", "direction", "category", "agent_id", "resolved", "contact_id"])
+
+
+@app.command()
+def rules(output: OutputOpt = Output.table, config: ConfigOpt = None) -> None:
+    """The chronic-caller rules in force and where they come from."""
+    settings = _settings(config)
+    rows = [{"name": r.name, "rule": r.summary(), "description": r.description} for r in settings.rules]
+    emit_rows(rows, output, title=f"Rules from {find_config(config) or 'built-in defaults'}")
+
+
+@app.command()
+def formats(output: OutputOpt = Output.table) -> None:
+    """The import formats recontact reads (values for --source)."""
+    emit_rows([{"source": name, "description": m.DESCRIPTION} for name, m in importers.FORMATS.items()],
+              output, title="Import formats")
+
+
+from recontact.cli import sample_commands  # noqa: E402,F401  (registers generate and demo)
+
+
+def main() -> None:
+    app()

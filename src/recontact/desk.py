@@ -1,0 +1,199 @@
+"""The operations every interface calls: one function per CLI command / API route / page.
+
+Each opens the store, runs the one metric or rule definition on the embedded engine, and returns
+plain rows (dicts) whose shape is the CLI's JSON contract. Times come back as aware datetimes in
+the configured time zone; customer keys as ``C<n>`` strings; identifiers as ``kind:value``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from recontact import importers
+from recontact.config import Settings
+from recontact.engines.duckdb import ibis_connection, set_timezone
+from recontact.errors import UnknownCustomerError
+from recontact.identity.phone import classify_caller_id
+from recontact.importers.base import ImportOptions
+from recontact.metrics.callers import Period
+from recontact.metrics.callers import top_callers as top_callers_expr
+from recontact.metrics.contacts import countable_inbound
+from recontact.rules.batch import flags as flags_expr
+from recontact.schema import IDENTIFIER_KINDS
+from recontact.store.contacts import Store, open_store
+from recontact.store.load import ImportSummary, Progress, import_file
+
+_KEY = re.compile(r"^[Cc](\d+)$")
+
+
+def format_key(key: int) -> str:
+    return f"C{key}"
+
+
+def parse_key(text: str) -> int | None:
+    m = _KEY.match(text.strip())
+    return int(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What ``recontact import`` was asked to do."""
+
+    path: Path
+    source: str | None = None
+    options: ImportOptions = ImportOptions()
+    rejects_path: Path | None = None
+
+
+def import_contacts(db: Path, request: ImportRequest, settings: Settings,
+                    progress: Progress | None = None) -> ImportSummary:
+    """Import one file (format from ``request.source`` or guessed, and said in the notes); write
+    every rejected row to a rejects CSV beside the store (or at ``rejects_path``)."""
+    if request.source:
+        importer = importers.get_format(request.source)
+        guessed = None
+    else:
+        importer = importers.guess_format(request.path)
+        guessed = f"format guessed: {importer.NAME} ({importer.DESCRIPTION}); say --source to choose"
+    with open_store(db) as store:
+        summary = import_file(store, request.path, importer, request.options,
+                              deny_list=settings.deny_list, progress=progress)
+    if guessed:
+        summary.notes.insert(0, guessed)
+    if summary.rejects:
+        target = request.rejects_path or db.parent / f"{request.path.name}.rejects.csv"
+        write_rejects(target, summary)
+        summary.rejects_file = str(target)
+    return summary
+
+
+def write_rejects(target: Path, summary: ImportSummary) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["file", "line", "reason", "raw"])
+        for r in summary.rejects:
+            w.writerow([r.file, r.line, r.reason, r.raw])
+
+
+def _contacts(store: Store, settings: Settings) -> Any:
+    set_timezone(store.con, settings.timezone)
+    con = ibis_connection(store.con)
+    return con.table("contacts")
+
+
+def _shared_phones(settings: Settings) -> list[str]:
+    out = []
+    for entry in settings.deny_list:
+        cid = classify_caller_id(entry, settings.default_region)
+        if cid.kind == "phone" and cid.value:
+            out.append(cid.value)
+    return out
+
+
+def identifiers_of(store: Store, keys: Iterable[int]) -> dict[int, list[str]]:
+    """Every ``kind:value`` identifier of each customer, phones first, then extensions, e-mails,
+    accounts, employee ids."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = store.con.execute(
+        "SELECT customer_key, kind, value FROM identifiers WHERE customer_key IN (SELECT unnest(?))",
+        [wanted],
+    ).fetchall()
+    rank = {k: i for i, k in enumerate(IDENTIFIER_KINDS)}
+    out: dict[int, list[str]] = {k: [] for k in wanted}
+    for key, kind, value in sorted(rows, key=lambda r: (r[0], rank.get(r[1], 99), r[2])):
+        out[int(key)].append(f"{kind}:{value}")
+    return out
+
+
+def _local(ts: datetime, settings: Settings) -> datetime:
+    return ts.astimezone(ZoneInfo(settings.timezone))
+
+
+def list_flags(db: Path, settings: Settings) -> list[dict[str, Any]]:
+    """Every customer that crossed a rule: rule, customer, crossing contact and time, count."""
+    with open_store(db, create=False) as store:
+        contacts = countable_inbound(_contacts(store, settings), _shared_phones(settings))
+        rows = flags_expr(contacts, settings.rules).to_pyarrow().to_pylist()
+        idents = identifiers_of(store, (r["customer_key"] for r in rows))
+    return [{
+        "customer_key": format_key(r["customer_key"]),
+        "identifiers": idents.get(r["customer_key"], []),
+        "rule": r["rule"],
+        "crossed_at": _local(r["crossed_at"], settings),
+        "count": int(r["count"]),
+        "contact_id": r["contact_id"],
+        "category": r["category"],
+    } for r in rows]
+
+
+def period_label(start: date, period: Period) -> str:
+    """``2026-W03`` (ISO week) or ``2026-01`` (calendar month)."""
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{start.year}-{start.month:02d}"
+
+
+def top_callers(db: Path, settings: Settings, period: Period = "week", n: int = 5) -> list[dict[str, Any]]:
+    """The top ``n`` callers of each ISO week or calendar month, in the configured time zone."""
+    with open_store(db, create=False) as store:
+        contacts = countable_inbound(_contacts(store, settings), _shared_phones(settings))
+        rows = top_callers_expr(contacts, period, n).to_pyarrow().to_pylist()
+        idents = identifiers_of(store, (r["customer_key"] for r in rows))
+    return [{
+        "period": period_label(r["period_start"], period),
+        "rank": int(r["rank"]),
+        "customer_key": format_key(r["customer_key"]),
+        "identifiers": idents.get(r["customer_key"], []),
+        "contacts": int(r["contacts"]),
+        "handle_s": float(r["handle_s"]),
+    } for r in rows]
+
+
+def find_customer(store: Store, query: str, region: str) -> int:
+    """The customer key for ``C<n>``, a phone number in any format, an e-mail, an account or
+    employee id, or an extension; UnknownCustomerError when none matches."""
+    key = parse_key(query)
+    if key is not None:
+        hit = store.con.execute("SELECT 1 FROM identifiers WHERE customer_key = ? LIMIT 1", [key]).fetchall()
+        if hit:
+            return key
+    text = query.strip()
+    kind, _, value = text.partition(":")
+    candidates = [text] if kind in IDENTIFIER_KINDS and value else []
+    cid = classify_caller_id(text, region)
+    if cid.identifier:
+        candidates.append(cid.identifier)
+    candidates += [f"email:{text.casefold()}", f"account:{text}", f"employee:{text}"]
+    for ident in candidates:
+        rows = store.con.execute("SELECT customer_key FROM identifiers WHERE ident = ?", [ident]).fetchall()
+        if rows:
+            return int(rows[0][0])
+    raise UnknownCustomerError(f"no customer matches {query!r} (try a key like C12, a phone number or an e-mail)")
+
+
+def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any]:
+    """One customer: identifiers, every contact in time order, and their flags."""
+    with open_store(db, create=False) as store:
+        key = find_customer(store, query, settings.default_region)
+        idents = identifiers_of(store, [key])[key]
+        contacts = _contacts(store, settings)
+        mine = contacts.filter(contacts.customer_key == key).order_by(["started_at", "dedupe_key"])
+        rows = mine.select(
+            "started_at", "channel", "direction", "category", "agent_id", "contact_id", "talk_s", "hold_s",
+            "wrap_s", "resolved", "source", "line",
+        ).to_pyarrow().to_pylist()
+    flags = [f for f in list_flags(db, settings) if f["customer_key"] == format_key(key)]
+    for r in rows:
+        r["started_at"] = _local(r["started_at"], settings)
+    return {"customer_key": format_key(key), "identifiers": idents, "contacts": rows, "flags": flags}
