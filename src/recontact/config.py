@@ -20,6 +20,15 @@ CONFIG_ENV = "RECONTACT_CONFIG"
 CONFIG_FILE = "recontact.toml"
 
 
+def check_timezone(name: str) -> str:
+    """``name`` if it is an IANA time zone; ValueError with a hint otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as 'Europe/London')") from None
+    return name
+
+
 class Settings(BaseModel):
     """Everything recontact can be told; every field has a default."""
 
@@ -38,11 +47,7 @@ class Settings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as 'Europe/London')") from None
-        return v
+        return check_timezone(v)
 
     @field_validator("default_region")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ class ImportRequest:
 
     path: Path
     source: str | None = None
-    options: ImportOptions = ImportOptions()
+    options: ImportOptions = field(default_factory=ImportOptions)
     rejects_path: Path | None = None
 
 
@@ -84,8 +84,8 @@ def write_rejects(target: Path, summary: ImportSummary) -> None:
 
 
 def _contacts(store: Store, settings: Settings) -> Any:
-    set_timezone(store.con, settings.timezone)
     con = ibis_connection(store.con)
+    set_timezone(store.con, settings.timezone)  # after Ibis, which sets the session to UTC on connect
     return con.table("contacts")
 
 

@@ -16,6 +16,9 @@ Contract:
 * Identifiers are messy: one phone in many formats, e-mails in random case with stray spaces,
   ~3 % of inbound calls withheld (``anonymous``, ``0000000000``, ...) with no other identifier,
   ~2 % outbound contacts, booleans mostly ``true``/``false`` with some ``yes``/``Y``/``1`` forms.
+* Sizes: ``clamp(n // 5000, 20, 2000)`` agents (``A0042``) in teams (``team-07``) that each serve one
+  queue; ticket ids ``T0012345`` on ~90 % of contacts (none on abandoned calls). Memory grows with
+  the rows of one day (rows are produced a day at a time), not with ``n``.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ _HOURS_WE = {9: 6, 10: 9, 11: 10, 12: 10, 13: 9, 14: 8, 15: 7, 16: 5, 17: 2, 20:
 _DAY_W = (1.15, 1.05, 1.0, 0.97, 0.9, 0.12, 0.06)  # Monday .. Sunday
 _POOL = 8192  # pre-rendered (kind, outcome) draws
 _BATCH = 50_000
-_P_HEAD, _HEAD_EXP, _P_BURST, _P_WITHHELD = 0.15, 1.5, 0.01, 0.03
+_P_HEAD, _HEAD_EXP, _P_BURST, _P_WITHHELD = 0.15, 1.3, 0.01, 0.03
 
 
 def _bool(rng: random.Random, v: bool) -> str:
@@ -112,8 +115,8 @@ def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str)
     zone = ZoneInfo(tz)
     first = date(2026, 1, 5) if start is None else (start.astimezone(zone) if start.tzinfo else start).date()
     ndays = days if days is not None else min(364, max(28, math.ceil(n / 1000)))
-    if ndays < 1:
-        raise ValueError("days must be >= 1")
+    if ndays < 1 or n < 0:
+        raise ValueError("need n >= 0 and days >= 1")
     # Per-day volumes: weekday shape, noise, a few spike (outage) days; largest remainder to sum to n.
     dates = [first + timedelta(d) for d in range(ndays)]
     spikes = [rand() < 0.03 for _ in dates]

@@ -13,10 +13,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
 from recontact import __version__, desk, importers
 from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
-from recontact.config import Settings, find_config, load_settings
+from recontact.config import Settings, check_timezone, find_config, load_settings
 from recontact.engines.duckdb import DB_ENV
 from recontact.engines.duckdb import DEFAULT_DB as DEFAULT_DB_NAME
 from recontact.errors import InputFileError, RecontactError
@@ -25,17 +26,19 @@ from recontact.metrics.callers import Period
 from recontact.store.load import ImportSummary
 
 
-class _App(typer.Typer):
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+class _Group(TyperGroup):
+    """Translates domain errors into ``error: …`` on standard error and exit code 1 — the one place."""
+
+    def invoke(self, ctx: Any) -> Any:
         try:
-            return super().__call__(*args, **kwargs)
+            return super().invoke(ctx)
         except RecontactError as e:
-            stderr.print(f"[bold red]error:[/bold red] {e}", highlight=False)
+            stderr.print(f"[bold red]error:[/bold red] {e}", highlight=False, soft_wrap=True)
             sys.exit(1)
 
 
-app = _App(
-    name="recontact", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+app = typer.Typer(
+    cls=_Group, name="recontact", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
     help="Find the customers stuck in a support loop: who calls again and again, and since when.",
 )
 
@@ -99,7 +102,10 @@ def import_cmd(
         encoding=encoding, delimiter=delimiter, time_format=time_format,
     )
     if tz:
-        Settings(timezone=tz)  # validates the zone name with the same message as the config
+        try:
+            check_timezone(tz)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--tz") from None
     results = []
     for path in files:
         request = desk.ImportRequest(path=path, source=source, options=options,

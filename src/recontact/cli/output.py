@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 
-class Output(str, enum.Enum):
+class Output(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"

@@ -10,8 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from recontact import desk, samples
-from recontact.cli.main import ConfigOpt, Output, OutputOpt, _settings, app
-from recontact.cli.output import emit_json, emit_rows, stderr, stdout
+from recontact.cli.main import ConfigOpt, OutputOpt, _settings, app
+from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
 from recontact.config import Settings
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from recontact.errors import InputFileError
@@ -33,6 +34,7 @@ CUSTOM = ["clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", 
           "answer", "end", "duration", "billsec", "disposition", "amaflags", "accountcode",
           "uniqueid", "userfield", "sequence"]
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 _USED = {"src", "clid", "start", "duration", "billsec", "disposition", "uniqueid", "dstchannel",
          "dcontext"}
 
@@ -45,11 +47,24 @@ def _looks_like_channel(value: str) -> bool:
     return "/" in value and not value.startswith("/")
 
 
+def _looks_like_time(value: str) -> bool:
+    return bool(_TIME.match(value.strip()))
+
+
 def detect_layout(fields: list[str]) -> list[str] | None:
-    """Column names for a record of this shape, or None when it is no Asterisk CDR."""
-    if len(fields) >= 16 and _looks_like_channel(fields[4]) and not _looks_like_channel(fields[5]):
+    """Column names for a record of this shape, or None when it is no Asterisk CDR.
+
+    cdr_custom has ``channel`` in field 5 (and usually ``dstchannel``, also a channel, in field 6)
+    and ``start`` in field 9; cdr_csv has ``clid`` in field 5, ``channel`` in field 6 and ``start``
+    in field 10. The start time decides when both fields 5 and 6 could be channels."""
+    if len(fields) < 16:
+        return None
+    custom, standard = _looks_like_channel(fields[4]), _looks_like_channel(fields[5])
+    if custom and standard:  # channel + dstchannel (custom), or a clid with a slash (standard)
+        custom = not (_looks_like_time(fields[9]) and not _looks_like_time(fields[8]))
+    if custom:
         names = CUSTOM[: len(fields)]
-    elif len(fields) >= 16 and _looks_like_channel(fields[5]):
+    elif standard:
         names = STANDARD[: len(fields)]
     else:
         return None

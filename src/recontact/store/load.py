@@ -20,7 +20,7 @@ import pyarrow as pa
 from recontact.engines.duckdb import set_timezone
 from recontact.errors import InputFileError
 from recontact.identity.email import normalize_email_sql
-from recontact.identity.phone import classify_caller_id, nanp_fast_path_sql, withheld_sql
+from recontact.identity.phone import classify_caller_id, nanp_fast_path_sql
 from recontact.identity.resolve import resolve_links
 from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
 from recontact.schema import BOOLEAN_FIELDS, CONTACT_FIELDS, NUMERIC_FIELDS
@@ -28,6 +28,7 @@ from recontact.store import validate
 from recontact.store.contacts import Store
 
 Progress = Callable[[float], None]  # called with 0..100 while the file is read
+_NEXT_KEY = "next_customer_key"  # meta key: the first customer key never handed out
 
 
 @dataclass
@@ -77,16 +78,22 @@ def _typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str]]:
             value, reason = validate.text_sql(col)
         items.append(f"{value} AS {name}")
         reasons.append(reason)
-    phone = raw("phone")
+    phone, channel = validate.text_sql(raw("phone"))[0], validate.channel_sql(raw("channel"))[0]
     items += [
         "CAST(NULL AS VARCHAR) AS extension",
-        f"nullif(trim({phone}), '') AS phone_raw",
-        f"CASE WHEN {validate.text_sql(phone)[0]} IS NULL THEN coalesce({validate.channel_sql(raw('channel'))[0]} "
-        f"= 'phone', false) ELSE {withheld_sql(phone)} END AS withheld",
+        f"{phone} AS phone_raw",
+        # An empty caller id on a call is withheld; withheld words are spotted with the slow path.
+        f"({phone} IS NULL AND coalesce({channel} = 'phone', false)) AS withheld",
     ]
-    hashed = " || chr(31) || ".join(f"coalesce({raw(f)}, '')" for f in (*CONTACT_FIELDS, "_extra"))
-    items.append(f"coalesce(nullif(trim({raw('contact_id')}), ''), 'md5:' || md5({hashed})) AS dedupe_key")
+    # Every scan selects _extra, but it is not in scan.fields: raw() would turn it into NULL and rows
+    # differing only in unmapped columns would be dropped as duplicates.
+    hashed = " || chr(31) || ".join(f"coalesce({c}, '')" for c in (*map(raw, CONTACT_FIELDS), "_extra"))
+    contact_id = validate.text_sql(raw("contact_id"))[0]
+    items.append(f"CASE WHEN {contact_id} IS NULL THEN 'md5:' || md5({hashed}) ELSE {contact_id} END "
+                 "AS dedupe_key")
     items.append("_extra AS extra")
+    if _has_own_lines(scan):
+        items.append("_line")
     return items, reasons
 
 
@@ -118,12 +125,12 @@ def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: Progr
 
 def _stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, path: Path,
            progress: Progress | None) -> None:
-    """Read the file once into ``_staged``: typed columns, ``_line``, ``_reason``."""
+    """Read the file once into ``_staged`` (typed columns and ``_reason``), in file order: the
+    table's ``rowid`` is the record's ordinal (DuckDB preserves insertion order)."""
     items, reasons = _typed_columns(scan, options.region)
     reason = f"concat_ws('; ', _reject, {', '.join(reasons)})"
-    line = "_line" if _has_own_lines(scan) else "row_number() OVER ()"
-    sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT _ord, {', '.join(items)}, "
-           f"nullif({reason}, '') AS _reason FROM (SELECT {line} AS _ord, * FROM ({scan.sql}))")
+    sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {', '.join(items)}, "
+           f"nullif({reason}, '') AS _reason FROM ({scan.sql})")
     try:
         _run_with_progress(con, sql, progress)
     except duckdb.Error as e:
@@ -132,9 +139,10 @@ def _stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, p
 
 
 def _slow_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
-    """Classify caller ids the SQL fast path did not, with ``phonenumbers`` (distinct values only)."""
+    """Classify caller ids the SQL fast path did not, with ``phonenumbers`` (distinct values only):
+    international numbers, extensions, SIP users, withheld words."""
     raws = [r[0] for r in con.execute(
-        "SELECT DISTINCT phone_raw FROM _staged WHERE phone IS NULL AND NOT withheld AND _reason IS NULL"
+        "SELECT DISTINCT phone_raw FROM _staged WHERE phone IS NULL AND phone_raw IS NOT NULL AND _reason IS NULL"
     ).fetchall()]
     if not raws:
         return
@@ -147,8 +155,7 @@ def _slow_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
     })
     con.register("_phone_lookup", table)
     con.execute("UPDATE _staged SET phone = l.phone, extension = l.extension, withheld = l.withheld "
-                "FROM _phone_lookup l WHERE _staged.phone_raw = l.raw AND _staged.phone IS NULL "
-                "AND NOT _staged.withheld")
+                "FROM _phone_lookup l WHERE _staged.phone_raw = l.raw AND _staged.phone IS NULL")
     con.unregister("_phone_lookup")
 
 
@@ -166,73 +173,117 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, scan: Scan, file: str) -
     return list(seen.values())
 
 
-def _number_lines(con: duckdb.DuckDBPyConnection, scan: Scan, structural: list[Reject]) -> None:
-    """Add ``_line`` (the record's line in the file) to ``_staged``.
+def _line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, structural: list[Reject]) -> str:
+    """SQL for a ``_staged s`` row's line in the file.
 
     The k-th parsed record sits on line ``header_lines + k`` plus the unreadable lines the reader
     set aside before it (one physical line per record assumed, as in every export we know)."""
     if _has_own_lines(scan):
-        con.execute("ALTER TABLE _staged ADD COLUMN _line BIGINT")
-        con.execute("UPDATE _staged SET _line = _ord")
-        return
+        return "s._line"
+    # rowids of a table written in one statement are consecutive, in insertion (= file) order,
+    # but start at an offset inside a transaction.
+    base = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM _staged") - 1
     skipped = sorted({r.line for r in structural if r.line is not None})
+    if not skipped:
+        return f"({scan.header_lines} + s.rowid - {base})"
     # The j-th skipped line (1-based) falls before record k iff line_j - header - (j - 1) <= k.
-    firsts = [line - scan.header_lines - j for j, line in enumerate(skipped)]
-    con.register("_skipped_arrow", pa.table({"t": pa.array(firsts, pa.int64()),
-                                             "n": pa.array(range(1, len(firsts) + 1), pa.int64())}))
+    # Adjacent skipped lines share one threshold: keep only the largest count for each, or the ASOF
+    # join below may pick the smaller one and number every later record a line too early.
+    before: dict[int, int] = {}
+    for j, line in enumerate(skipped):
+        before[line - scan.header_lines - j] = j + 1
+    con.register("_skipped_arrow", pa.table({"t": pa.array(list(before), pa.int64()),
+                                             "n": pa.array(list(before.values()), pa.int64())}))
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _staged AS
-        SELECT s.*, {scan.header_lines} + s._ord + coalesce(k.n, 0) AS _line
-        FROM _staged s ASOF LEFT JOIN _skipped_arrow k ON s._ord >= k.t
-    """ if firsts else f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT *, {scan.header_lines} + _ord AS _line "
-                       "FROM _staged")
+        CREATE OR REPLACE TEMP TABLE _lines AS
+        SELECT s.rowid AS r, {scan.header_lines} + s.rowid - {base} + coalesce(k.n, 0) AS line
+        FROM _staged s ASOF LEFT JOIN _skipped_arrow k ON s.rowid - {base} >= k.t
+    """)
     con.unregister("_skipped_arrow")
+    return "(SELECT line FROM _lines WHERE _lines.r = s.rowid)"
 
 
 def _has_own_lines(scan: Scan) -> bool:
     return "_line" in scan.sql.split("FROM")[0]
 
 
-def _value_rejects(con: duckdb.DuckDBPyConnection, file: str) -> list[Reject]:
-    rows = con.execute("SELECT _line, _reason FROM _staged WHERE _reason IS NOT NULL ORDER BY _ord").fetchall()
-    return [Reject(file, int(line), str(reason)) for line, reason in rows]
+def _value_rejects(con: duckdb.DuckDBPyConnection, file: str, line: str) -> list[Reject]:
+    rows = con.execute(f"SELECT {line}, _reason FROM _staged s WHERE _reason IS NOT NULL ORDER BY s.rowid").fetchall()
+    return [Reject(file, int(n), str(reason)) for n, reason in rows]
 
 
-def _select_new(con: duckdb.DuckDBPyConnection, source: str, shared_idents: list[str]) -> None:
-    """``_new``: valid rows not in the store yet, the first of any in-file repeats kept."""
+def _mark_duplicates(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """``_drop``: rowids of valid rows already in the store, or repeating an earlier row of the file."""
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _new AS
-        SELECT s.*, list_filter([
-                 CASE WHEN s.phone IS NOT NULL THEN 'phone:' || s.phone END,
-                 CASE WHEN s.extension IS NOT NULL THEN 'extension:' || s.extension END,
-                 CASE WHEN s.email IS NOT NULL THEN 'email:' || s.email END,
-                 CASE WHEN s.account_id IS NOT NULL THEN 'account:' || s.account_id END,
-                 CASE WHEN s.employee_id IS NOT NULL THEN 'employee:' || s.employee_id END
-               ], lambda x: x IS NOT NULL AND NOT list_contains(_SHARED_, x)) AS _idents,
-               (s.phone IS NOT NULL)::INT + (s.extension IS NOT NULL)::INT + (s.email IS NOT NULL)::INT
-               + (s.account_id IS NOT NULL)::INT + (s.employee_id IS NOT NULL)::INT AS _n_ids
-        FROM _staged s
-        ANTI JOIN (SELECT dedupe_key FROM contacts WHERE source = {sql_str(source)}) c USING (dedupe_key)
+        CREATE OR REPLACE TEMP TABLE _drop AS
+        SELECT s.rowid AS r FROM _staged s
+        SEMI JOIN (SELECT dedupe_key FROM contacts WHERE source = {sql_str(source)}) c USING (dedupe_key)
         WHERE s._reason IS NULL
-        QUALIFY row_number() OVER (PARTITION BY s.dedupe_key ORDER BY s._ord) = 1
-    """.replace("_SHARED_", "CAST([" + ", ".join(map(sql_str, shared_idents)) + "] AS VARCHAR[])"))
+        UNION
+        SELECT r FROM (
+            SELECT rowid AS r, dedupe_key FROM _staged
+            WHERE _reason IS NULL AND dedupe_key IN (
+                SELECT dedupe_key FROM _staged WHERE _reason IS NULL GROUP BY 1 HAVING count(*) > 1)
+        ) QUALIFY row_number() OVER (PARTITION BY dedupe_key ORDER BY r) > 1
+    """)
 
 
-def _resolve_identities(con: duckdb.DuckDBPyConnection) -> None:
-    """Give every identifier in ``_new`` a customer key, linking those seen on one record."""
-    con.execute("""
+@dataclass(frozen=True)
+class _Idents:
+    """SQL over ``_staged s``: each identifier as ``kind:value`` (NULL if absent or shared)."""
+
+    parts: tuple[str, ...]
+    all_parts: tuple[str, ...]
+
+    @classmethod
+    def build(cls, shared: list[str]) -> _Idents:
+        raw = tuple(f"CASE WHEN s.{col} IS NOT NULL THEN '{kind}:' || s.{col} END" for kind, col in (
+            ("phone", "phone"), ("extension", "extension"), ("email", "email"),
+            ("account", "account_id"), ("employee", "employee_id")))
+        if not shared:
+            return cls(raw, raw)
+        listed = ", ".join(map(sql_str, shared))
+        return cls(tuple(f"CASE WHEN ({p}) NOT IN ({listed}) THEN {p} END" for p in raw), raw)
+
+    @property
+    def primary(self) -> str:
+        return f"coalesce({', '.join(self.parts)})"
+
+    @property
+    def count(self) -> str:
+        return " + ".join(f"(({p}) IS NOT NULL)::INT" for p in self.parts)
+
+    @property
+    def shared(self) -> str:
+        return f"({' + '.join(f'(({p}) IS NOT NULL)::INT' for p in self.all_parts)}) > ({self.count})"
+
+    @property
+    def listed(self) -> str:
+        return f"list_filter([{', '.join(self.parts)}], lambda x: x IS NOT NULL)"
+
+
+def _resolve_identities(con: duckdb.DuckDBPyConnection, ids: _Idents) -> None:
+    """Give every identifier of the valid rows a customer key, linking those seen on one record."""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _links AS
-        SELECT DISTINCT _idents[1] AS a, unnest(_idents[2:]) AS b FROM _new WHERE len(_idents) > 1
+        SELECT DISTINCT l[1] AS a, unnest(l[2:]) AS b
+        FROM (SELECT {ids.listed} AS l FROM _staged s WHERE s._reason IS NULL AND {ids.count} > 1)
     """)
     links = con.execute("SELECT a, b FROM _links").fetchall()
     known = dict(con.execute("""
         SELECT i.ident, i.customer_key FROM identifiers i
         SEMI JOIN (SELECT a AS ident FROM _links UNION SELECT b FROM _links) l USING (ident)
     """).fetchall())
-    next_key = _scalar(con, "SELECT coalesce(max(customer_key), 0) + 1 FROM identifiers")
+    # Keys are never reused: a key retired by a merge may have been the highest one handed out,
+    # so the next free key is kept in ``meta`` as well as read off the identifiers.
+    next_key = _scalar(con, f"""
+        SELECT greatest((SELECT coalesce(max(customer_key), 0) + 1 FROM identifiers),
+                        (SELECT coalesce(max(TRY_CAST(value AS BIGINT)), 1) FROM meta WHERE key = '{_NEXT_KEY}'))
+    """)
     res = resolve_links(links, known, next_key)
     con.register("_assigned_arrow", pa.table({
-        "ident": list(res.assigned), "customer_key": pa.array(list(res.assigned.values()), pa.int64()),
+        "ident": pa.array(list(res.assigned), pa.string()),
+        "customer_key": pa.array(list(res.assigned.values()), pa.int64()),
     }))
     con.register("_merged_arrow", pa.table({
         "old": pa.array(list(res.merged), pa.int64()), "new": pa.array(list(res.merged.values()), pa.int64()),
@@ -250,22 +301,36 @@ def _resolve_identities(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO identifiers
         SELECT ident, split_part(ident, ':', 1), substr(ident, strpos(ident, ':') + 1),
                {res.next_key} - 1 + row_number() OVER (ORDER BY ident)
-        FROM (SELECT DISTINCT _idents[1] AS ident FROM _new WHERE len(_idents) = 1) n
+        FROM (SELECT DISTINCT {ids.primary} AS ident FROM _staged s WHERE s._reason IS NULL AND {ids.count} = 1) n
         ANTI JOIN identifiers USING (ident)
     """)
     con.unregister("_assigned_arrow")
     con.unregister("_merged_arrow")
+    con.execute(f"DELETE FROM meta WHERE key = '{_NEXT_KEY}'")
+    con.execute(f"INSERT INTO meta SELECT '{_NEXT_KEY}', CAST(greatest({res.next_key}, "
+                "coalesce(max(customer_key), 0) + 1) AS VARCHAR) FROM identifiers")
 
 
-def _insert_contacts(con: duckdb.DuckDBPyConnection, source: str, import_id: int) -> None:
-    canonical = ", ".join(f"n.{c}" for c in CONTACT_FIELDS)
+_NEW_ROWS = "FROM _staged s ANTI JOIN _drop d ON d.r = s.rowid WHERE s._reason IS NULL"
+
+
+def _insert_contacts(con: duckdb.DuckDBPyConnection, source: str, import_id: int, ids: _Idents,
+                     line: str) -> tuple[int, int, int, int]:
+    """Insert the new rows; return (imported, unidentified, withheld, shared) counts."""
+    canonical = ", ".join(f"s.{c}" for c in CONTACT_FIELDS)
+    line = line.replace("s.rowid", "s.r")
     con.execute(f"""
         INSERT INTO contacts
-        SELECT {sql_str(source)}, n.dedupe_key, {import_id}, n._line, {canonical}, n.extension, n.phone_raw,
-               n.withheld, n._shared, i.customer_key, n.extra
-        FROM (SELECT *, len(_idents) < _n_ids AS _shared FROM _new) n
-        LEFT JOIN identifiers i ON i.ident = n._idents[1]
+        SELECT {sql_str(source)}, s.dedupe_key, {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
+               s.withheld, {ids.shared}, i.customer_key, s.extra
+        FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s
+        LEFT JOIN identifiers i ON i.ident = {ids.primary}
     """)
+    counts = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE {ids.primary} IS NULL), count(*) FILTER (WHERE s.withheld),
+               count(*) FILTER (WHERE {ids.shared}) {_NEW_ROWS}
+    """).fetchall()[0]
+    return int(counts[0]), int(counts[1]), int(counts[2]), int(counts[3])
 
 
 def _shared_identifiers(deny_list: tuple[str, ...], region: str) -> list[str]:
@@ -297,23 +362,19 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
         _stage(con, scan, options, path, progress)
         _slow_phones(con, options.region)
         structural = _structural_rejects(con, scan, file)
-        _number_lines(con, scan, structural)
-        rejects = sorted(structural + _value_rejects(con, file),
-                         key=lambda r: r.line or 0)
+        line = _line_sql(con, scan, structural)
+        rejects = sorted(structural + _value_rejects(con, file, line), key=lambda r: r.line or 0)
         staged = _scalar(con, "SELECT count(*) FROM _staged")
         valid = staged - _scalar(con, "SELECT count(*) FROM _staged WHERE _reason IS NOT NULL")
         if valid == 0:
             first = f"; first: line {rejects[0].line}: {rejects[0].reason}" if rejects else ""
             raise InputFileError(f"{file}: no valid contact in {staged + len(structural)} rows{first}")
-        _select_new(con, importer.NAME, _shared_identifiers(deny_list, options.region))
-        _resolve_identities(con)
+        ids = _Idents.build(_shared_identifiers(deny_list, options.region))
+        _mark_duplicates(con, importer.NAME)
+        _resolve_identities(con, ids)
         import_id = _scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")
-        _insert_contacts(con, importer.NAME, import_id)
-        counts = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE len(_idents) = 0), count(*) FILTER (WHERE withheld), "
-            "count(*) FILTER (WHERE len(_idents) < _n_ids) FROM _new"
-        ).fetchall()[0]
-        summary.imported, summary.unidentified, summary.withheld, summary.shared = map(int, counts)
+        counts = _insert_contacts(con, importer.NAME, import_id, ids, line)
+        summary.imported, summary.unidentified, summary.withheld, summary.shared = counts
         summary.rejected = len(rejects)
         summary.rejects = rejects
         summary.read = staged + len(structural)
@@ -326,7 +387,7 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("_staged", "_new", "_links"):
+        for table in ("_staged", "_drop", "_links", "_lines"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if scan.rejects_table:
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")

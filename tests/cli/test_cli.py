@@ -1,0 +1,168 @@
+"""The CLI contract: exit codes, messages, the three output forms, and docs that cannot drift."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from recontact import samples
+from recontact.cli.main import app
+from recontact.config import Settings
+
+DOCS = Path(__file__).parents[2] / "docs"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def desk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    samples.write_csv(tmp / "desk.csv", 3000)
+    db = tmp / "desk.duckdb"
+    result = runner.invoke(app, ["import", str(tmp / "desk.csv"), "--db", str(db), "--output", "json"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+def test_import_json_counts_add_up(tmp_path: Path) -> None:
+    samples.write_csv(tmp_path / "d.csv", 500)
+    code, out = invoke("import", str(tmp_path / "d.csv"), "--db", str(tmp_path / "x.duckdb"), "-o", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["read"] == 500 == data["imported"] + data["duplicates"] + data["rejected"]
+    assert data["rejects_file"] is None
+    code, out = invoke("import", str(tmp_path / "d.csv"), "--db", str(tmp_path / "x.duckdb"), "-o", "json")
+    again = json.loads(out)
+    assert (again["imported"], again["duplicates"]) == (0, 500)
+
+
+def test_import_nothing_valid_exits_non_zero_naming_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("started_at,phone\nnot a time,4155550134\n")
+    result = runner.invoke(app, ["import", str(bad), "--db", str(tmp_path / "x.duckdb")])
+    assert result.exit_code == 1
+    assert str(bad) in result.stderr and "no valid contact" in result.stderr
+
+
+def test_import_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "x.duckdb")])
+    assert result.exit_code == 1
+    assert "no such file" in result.stderr
+
+
+def test_bad_map_is_explained(tmp_path: Path) -> None:
+    f = tmp_path / "a.csv"
+    f.write_text("when,who\n2026-01-05T09:00:00Z,4155550134\n")
+    result = runner.invoke(app, ["import", str(f), "--db", str(tmp_path / "x.duckdb"), "--map", "when"])
+    assert result.exit_code == 1 and "SOURCE COLUMN=field" in result.stderr
+    code, out = invoke("import", str(f), "--db", str(tmp_path / "x.duckdb"), "--map", "when=started_at",
+                       "--map", "who=phone", "-o", "json")
+    assert code == 0 and json.loads(out)["imported"] == 1
+
+
+def test_flags_json_csv_and_table_agree(desk_db: Path) -> None:
+    code, out = invoke("flags", "--db", str(desk_db), "-o", "json")
+    rows = json.loads(out)
+    assert code == 0 and rows
+    assert {r["rule"] for r in rows} == {"repeat-30d", "same-issue-7d"}
+    assert all(re.fullmatch(r"C\d+", r["customer_key"]) for r in rows)
+    code, out = invoke("flags", "--db", str(desk_db), "-o", "csv")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert len(table) == len(rows)
+    assert [t["customer_key"] for t in table] == [r["customer_key"] for r in rows]
+    code, out = invoke("flags", "--db", str(desk_db))
+    assert code == 0 and rows[0]["customer_key"] in out
+
+
+def test_top_respects_n_and_period_labels(desk_db: Path) -> None:
+    for period, label in (("week", r"\d{4}-W\d{2}"), ("month", r"\d{4}-\d{2}")):
+        code, out = invoke("top", "--period", period, "--n", "3", "--db", str(desk_db), "-o", "json")
+        rows = json.loads(out)
+        assert code == 0 and rows
+        assert all(re.fullmatch(label, r["period"]) for r in rows)
+        per: dict[str, list[int]] = {}
+        for r in rows:
+            per.setdefault(r["period"], []).append(r["rank"])
+        assert all(ranks == list(range(1, len(ranks) + 1)) and len(ranks) <= 3 for ranks in per.values())
+
+
+def test_top_rejects_unknown_period(desk_db: Path) -> None:
+    result = runner.invoke(app, ["top", "--period", "year", "--db", str(desk_db)])
+    assert result.exit_code == 2 and "week or month" in result.output
+
+
+def test_customer_by_key_phone_and_unknown(desk_db: Path) -> None:
+    flags = json.loads(invoke("flags", "--db", str(desk_db), "-o", "json")[1])
+    first = next(f for f in flags if any(i.startswith("phone:") for i in f["identifiers"]))
+    phone = next(i for i in first["identifiers"] if i.startswith("phone:"))[len("phone:+1"):]
+    formatted = f"({phone[:3]}) {phone[3:6]}-{phone[6:]}"
+    by_key = json.loads(invoke("customer", first["customer_key"], "--db", str(desk_db), "-o", "json")[1])
+    by_phone = json.loads(invoke("customer", formatted, "--db", str(desk_db), "-o", "json")[1])
+    assert by_key["customer_key"] == by_phone["customer_key"] == first["customer_key"]
+    times = [c["started_at"] for c in by_key["contacts"]]
+    assert times == sorted(times) and len(times) >= first["count"]
+    result = runner.invoke(app, ["customer", "nobody@nowhere.invalid", "--db", str(desk_db)])
+    assert result.exit_code == 1 and "no customer matches" in result.stderr
+
+
+def test_commands_on_a_missing_store_say_what_to_do(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["flags", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1 and "import" in result.stderr
+
+
+def test_bad_config_names_file_and_key(tmp_path: Path, desk_db: Path) -> None:
+    cfg = tmp_path / "recontact.toml"
+    cfg.write_text('timezone = "Mars/Olympus"\n[[rules]]\nname = "x"\nmin_contacts = 1\nwindow = "1d"\n')
+    result = runner.invoke(app, ["flags", "--db", str(desk_db), "--config", str(cfg)])
+    assert result.exit_code == 1
+    assert str(cfg) in result.stderr and "timezone" in result.stderr and "min_contacts" in result.stderr
+
+
+def test_custom_rule_from_config(tmp_path: Path, desk_db: Path) -> None:
+    cfg = tmp_path / "recontact.toml"
+    cfg.write_text('[[rules]]\nname = "twice-1h"\nmin_contacts = 2\nwindow = "1h"\n')
+    code, out = invoke("rules", "--config", str(cfg), "-o", "json")
+    assert json.loads(out)[0]["rule"] == "≥ 2 inbound contacts within 1h"
+    code, out = invoke("flags", "--db", str(desk_db), "--config", str(cfg), "-o", "json")
+    assert code == 0 and {r["rule"] for r in json.loads(out)} <= {"twice-1h"}
+
+
+def test_demo_ends_with_chronic_list(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--db", str(tmp_path / "demo.duckdb"), "--contacts", "3000"])
+    assert result.exit_code == 0, result.output
+    assert "Top 5 callers" in result.stdout and "Chronic callers" in result.stdout
+    assert "recontact flags --db" in result.stdout
+
+
+def _commands() -> dict[str, Any]:
+    group: Any = typer.main.get_command(app)
+    return dict(group.commands)
+
+
+def test_every_command_and_option_is_documented() -> None:
+    text = (DOCS / "cli.md").read_text()
+    for name, command in _commands().items():
+        assert f"recontact {name}" in text, f"docs/cli.md does not document `recontact {name}`"
+        for param in command.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--") and opt not in ("--help",):
+                    assert opt in text or opt in (DOCS / "importing.md").read_text(), \
+                        f"docs do not mention {opt} of `recontact {name}`"
+
+
+def test_every_setting_is_documented() -> None:
+    text = (DOCS / "configuration.md").read_text()
+    for field in Settings.model_fields:
+        assert f"`{field}`" in text, f"docs/configuration.md does not document {field}"
