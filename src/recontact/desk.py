@@ -20,6 +20,7 @@ from recontact import importers
 from recontact.config import Settings
 from recontact.engines.duckdb import ibis_connection, set_timezone
 from recontact.errors import UnknownCustomerError
+from recontact.identity.deny_list import deny_list_identifiers
 from recontact.identity.phone import classify_caller_id
 from recontact.importers.base import ImportOptions
 from recontact.metrics.callers import Period
@@ -89,13 +90,11 @@ def _contacts(store: Store, settings: Settings) -> Any:
     return con.table("contacts")
 
 
-def _shared_phones(settings: Settings) -> list[str]:
-    out = []
-    for entry in settings.deny_list:
-        cid = classify_caller_id(entry, settings.default_region)
-        if cid.kind == "phone" and cid.value:
-            out.append(cid.value)
-    return out
+def _countable(store: Store, settings: Settings) -> Any:
+    """The contacts flags and rankings count, the deny-list applied as configured now."""
+    listed = deny_list_identifiers(settings.deny_list, settings.default_region)
+    values = {kind: [i.partition(":")[2] for i in listed if i.startswith(f"{kind}:")] for kind in ("phone", "email")}
+    return countable_inbound(_contacts(store, settings), values["phone"], values["email"])
 
 
 def identifiers_of(store: Store, keys: Iterable[int]) -> dict[int, list[str]]:
@@ -122,7 +121,7 @@ def _local(ts: datetime, settings: Settings) -> datetime:
 def list_flags(db: Path, settings: Settings) -> list[dict[str, Any]]:
     """Every customer that crossed a rule: rule, customer, crossing contact and time, count."""
     with open_store(db, create=False) as store:
-        contacts = countable_inbound(_contacts(store, settings), _shared_phones(settings))
+        contacts = _countable(store, settings)
         rows = flags_expr(contacts, settings.rules).to_pyarrow().to_pylist()
         idents = identifiers_of(store, (r["customer_key"] for r in rows))
     return [{
@@ -147,7 +146,7 @@ def period_label(start: date, period: Period) -> str:
 def top_callers(db: Path, settings: Settings, period: Period = "week", n: int = 5) -> list[dict[str, Any]]:
     """The top ``n`` callers of each ISO week or calendar month, in the configured time zone."""
     with open_store(db, create=False) as store:
-        contacts = countable_inbound(_contacts(store, settings), _shared_phones(settings))
+        contacts = _countable(store, settings)
         rows = top_callers_expr(contacts, period, n).to_pyarrow().to_pylist()
         idents = identifiers_of(store, (r["customer_key"] for r in rows))
     return [{

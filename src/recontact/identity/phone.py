@@ -76,8 +76,9 @@ def normalize_phone(raw: str | None, region: str = "US") -> str | None:
 
 
 def strip_formatting_sql(column: str) -> str:
-    """SQL: the caller id lower-cased with spaces, dots, dashes, slashes and brackets removed."""
-    return rf"regexp_replace(lower(trim({column})), '[\s().\-/]', '', 'g')"
+    """SQL: the caller id lower-cased with spaces, dots, dashes, slashes and brackets removed
+    (not tabs or line breaks, which ``phonenumbers`` does not accept inside a number)."""
+    return rf"regexp_replace(lower(trim({column})), '[ ().\-/]', '', 'g')"
 
 
 def withheld_sql(column: str) -> str:
@@ -89,10 +90,10 @@ def withheld_sql(column: str) -> str:
 
 
 def nanp_fast_path_sql(column: str, region: str) -> str:
-    """SQL giving the E.164 form of plain North American numbers (``(415) 555-0134``,
-    ``+1 415.555.0134``, ``14155550134``) when ``region`` dials with country code 1, else NULL
-    (meaning: ask :func:`classify_caller_id`)."""
-    if phonenumbers.country_code_for_region(region) != 1:
+    """SQL giving the E.164 form of plain US numbers (``(415) 555-0134``, ``+1 415.555.0134``,
+    ``14155550134``) when ``region`` is US, else NULL (meaning: ask :func:`classify_caller_id`).
+    Other regions of country code 1 (CA, AG, …) have their own metadata, so they take the slow path."""
+    if region != "US":
         return "CAST(NULL AS VARCHAR)"
     stripped = strip_formatting_sql(column)
     return (f"CASE WHEN regexp_full_match({stripped}, '(\\+?1)?[2-9][0-9]{{2}}[2-9][0-9]{{6}}') "

@@ -8,7 +8,7 @@ from typing import Any
 import ibis
 
 
-def countable_inbound(contacts: Any, shared_phones: Iterable[str] = ()) -> Any:
+def countable_inbound(contacts: Any, shared_phones: Iterable[str] = (), shared_emails: Iterable[str] = ()) -> Any:
     """Inbound contacts of identified customers, without shared lines.
 
     Outbound contacts never count toward rules or rankings; unidentified contacts (no customer
@@ -20,9 +20,10 @@ def countable_inbound(contacts: Any, shared_phones: Iterable[str] = ()) -> Any:
         contacts.customer_key.notnull(),
         ~contacts.shared,
     )
-    phones = sorted(set(shared_phones))
-    if phones:
-        kept = kept.filter(kept.phone.isnull() | ~kept.phone.isin(phones))
+    for column, values in (("phone", shared_phones), ("email", shared_emails)):
+        listed = sorted(set(values))
+        if listed:
+            kept = kept.filter(kept[column].isnull() | ~kept[column].isin(listed))
     return kept
 
 

@@ -19,9 +19,10 @@ import pyarrow as pa
 
 from recontact.engines.duckdb import set_timezone
 from recontact.errors import InputFileError
+from recontact.identity.deny_list import deny_list_identifiers
 from recontact.identity.email import normalize_email_sql
 from recontact.identity.phone import classify_caller_id, nanp_fast_path_sql
-from recontact.identity.resolve import resolve_links
+from recontact.identity.resolve import resolve_components
 from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
 from recontact.schema import BOOLEAN_FIELDS, CONTACT_FIELDS, NUMERIC_FIELDS
 from recontact.store import validate
@@ -269,42 +270,44 @@ def _resolve_identities(con: duckdb.DuckDBPyConnection, ids: _Idents) -> None:
         SELECT DISTINCT l[1] AS a, unnest(l[2:]) AS b
         FROM (SELECT {ids.listed} AS l FROM _staged s WHERE s._reason IS NULL AND {ids.count} > 1)
     """)
-    links = con.execute("SELECT a, b FROM _links").fetchall()
-    known = dict(con.execute("""
-        SELECT i.ident, i.customer_key FROM identifiers i
-        SEMI JOIN (SELECT a AS ident FROM _links UNION SELECT b FROM _links) l USING (ident)
-    """).fetchall())
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _nodes AS
+        SELECT n.ident, row_number() OVER (ORDER BY n.ident) - 1 AS id, coalesce(i.customer_key, 0) AS known
+        FROM (SELECT a AS ident FROM _links UNION SELECT b FROM _links) n LEFT JOIN identifiers i USING (ident)
+    """)
+    edges = con.execute("SELECT na.id AS a, nb.id AS b FROM _links JOIN _nodes na ON na.ident = _links.a "
+                        "JOIN _nodes nb ON nb.ident = _links.b").fetchnumpy()
+    nodes = con.execute("SELECT known FROM _nodes ORDER BY id").fetchnumpy()
     # Keys are never reused: a key retired by a merge may have been the highest one handed out,
     # so the next free key is kept in ``meta`` as well as read off the identifiers.
     next_key = _scalar(con, f"""
         SELECT greatest((SELECT coalesce(max(customer_key), 0) + 1 FROM identifiers),
                         (SELECT coalesce(max(TRY_CAST(value AS BIGINT)), 1) FROM meta WHERE key = '{_NEXT_KEY}'))
     """)
-    res = resolve_links(links, known, next_key)
-    con.register("_assigned_arrow", pa.table({
-        "ident": pa.array(list(res.assigned), pa.string()),
-        "customer_key": pa.array(list(res.assigned.values()), pa.int64()),
-    }))
-    con.register("_merged_arrow", pa.table({
-        "old": pa.array(list(res.merged), pa.int64()), "new": pa.array(list(res.merged.values()), pa.int64()),
-    }))
-    if res.merged:
+    res = resolve_components(len(nodes["known"]), edges["a"], edges["b"], nodes["known"], next_key)
+    con.register("_target_arrow", pa.table({"id": pa.array(range(len(res.target)), pa.int64()),
+                                            "customer_key": pa.array(res.target, pa.int64())}))
+    con.register("_merged_arrow", pa.table({"old": pa.array(res.merged_old, pa.int64()),
+                                            "new": pa.array(res.merged_new, pa.int64())}))
+    if len(res.merged_old):
         for table in ("identifiers", "contacts"):
             con.execute(f"UPDATE {table} SET customer_key = m.new FROM _merged_arrow m "
                         f"WHERE {table}.customer_key = m.old")
-    # Linked identifiers (new ones, and known ones whose key just changed).
-    con.execute("DELETE FROM identifiers WHERE ident IN (SELECT ident FROM _assigned_arrow)")
-    con.execute("INSERT INTO identifiers SELECT ident, split_part(ident, ':', 1), "
-                "substr(ident, strpos(ident, ':') + 1), customer_key FROM _assigned_arrow")
+    # Linked identifiers: the new ones (known ones whose key changed were moved by the merge).
+    con.execute("""
+        INSERT INTO identifiers
+        SELECT n.ident, split_part(n.ident, ':', 1), substr(n.ident, strpos(n.ident, ':') + 1), t.customer_key
+        FROM _nodes n JOIN _target_arrow t USING (id) WHERE n.known = 0
+    """)
     # Identifiers seen alone on every record: a new customer each, keyed in identifier order.
     con.execute(f"""
         INSERT INTO identifiers
         SELECT ident, split_part(ident, ':', 1), substr(ident, strpos(ident, ':') + 1),
-               {res.next_key} - 1 + row_number() OVER (ORDER BY ident)
+               {res.next_key} - 1 + row_number() OVER (ORDER BY hash(ident), ident)
         FROM (SELECT DISTINCT {ids.primary} AS ident FROM _staged s WHERE s._reason IS NULL AND {ids.count} = 1) n
         ANTI JOIN identifiers USING (ident)
     """)
-    con.unregister("_assigned_arrow")
+    con.unregister("_target_arrow")
     con.unregister("_merged_arrow")
     con.execute(f"DELETE FROM meta WHERE key = '{_NEXT_KEY}'")
     con.execute(f"INSERT INTO meta SELECT '{_NEXT_KEY}', CAST(greatest({res.next_key}, "
@@ -319,6 +322,8 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, source: str, import_id: int
     """Insert the new rows; return (imported, unidentified, withheld, shared) counts."""
     canonical = ", ".join(f"s.{c}" for c in CONTACT_FIELDS)
     line = line.replace("s.rowid", "s.r")
+    # Row order in the store carries no meaning (``line`` keeps the file order): let DuckDB write in parallel.
+    con.execute("SET preserve_insertion_order = false")
     con.execute(f"""
         INSERT INTO contacts
         SELECT {sql_str(source)}, s.dedupe_key, {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
@@ -326,24 +331,12 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, source: str, import_id: int
         FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s
         LEFT JOIN identifiers i ON i.ident = {ids.primary}
     """)
+    con.execute("RESET preserve_insertion_order")
     counts = con.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE {ids.primary} IS NULL), count(*) FILTER (WHERE s.withheld),
                count(*) FILTER (WHERE {ids.shared}) {_NEW_ROWS}
     """).fetchall()[0]
     return int(counts[0]), int(counts[1]), int(counts[2]), int(counts[3])
-
-
-def _shared_identifiers(deny_list: tuple[str, ...], region: str) -> list[str]:
-    """``kind:value`` forms of the deny-list entries (phone numbers or e-mail addresses)."""
-    out = []
-    for entry in deny_list:
-        if "@" in entry:
-            out.append(f"email:{entry.strip().casefold()}")
-        else:
-            ident = classify_caller_id(entry, region).identifier
-            if ident:
-                out.append(ident)
-    return out
 
 
 def import_file(store: Store, path: Path, importer: ModuleType, options: ImportOptions, *,
@@ -369,7 +362,7 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
         if valid == 0:
             first = f"; first: line {rejects[0].line}: {rejects[0].reason}" if rejects else ""
             raise InputFileError(f"{file}: no valid contact in {staged + len(structural)} rows{first}")
-        ids = _Idents.build(_shared_identifiers(deny_list, options.region))
+        ids = _Idents.build(deny_list_identifiers(deny_list, options.region))
         _mark_duplicates(con, importer.NAME)
         _resolve_identities(con, ids)
         import_id = _scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")
@@ -387,7 +380,7 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("_staged", "_drop", "_links", "_lines"):
+        for table in ("_staged", "_drop", "_links", "_lines", "_nodes"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if scan.rejects_table:
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
