@@ -1,0 +1,121 @@
+"""Real exports, read in place from ../shared/data (never copied into the repository).
+
+The figures were checked by hand, independently of recontact, with the one-off commands quoted
+beside each assert (run in /work/shared/data).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+pytestmark = pytest.mark.real_data
+
+BPI_MAP = {"CustomerID": "account_id", "ContactDate": "started_at", "ComplaintID": "contact_id",
+           "ComplaintTheme_EN": "category"}
+
+
+# --- Asterisk cdr_custom Master.csv --------------------------------------------------------------
+
+
+@pytest.fixture
+def master_csv(shared_data):
+    return shared_data / "asterisk-cdr-custom-sample" / "Master.csv"
+
+
+def test_asterisk_master_csv_imports_every_row(master_csv, run_import):
+    s = run_import(master_csv)  # format guessed
+    assert s.source == "asterisk"
+    assert "Asterisk cdr_custom column order, 19 fields" in s.notes
+    # 14 rows per SOURCE.md; `wc -l Master.csv` -> 14.
+    assert (s.read, s.imported, s.duplicates, s.rejected) == (14, 14, 0, 0)
+    assert (s.unidentified, s.withheld) == (0, 0)
+
+
+def test_asterisk_master_csv_callers(master_csv, run_import, query):
+    run_import(master_csv, tz="UTC")
+    # awk -F'","' '{print $2}' Master.csv | sort | uniq -c   ->   9 client1, 5 client2
+    assert query("""SELECT i.ident, count(*) FROM contacts c JOIN identifiers i USING (customer_key)
+                    GROUP BY 1 ORDER BY 1""") == [("extension:client1", 9), ("extension:client2", 5)]
+    assert query("SELECT count(*) FROM contacts WHERE phone IS NOT NULL") == [(0,)]
+
+
+def test_asterisk_master_csv_dispositions_and_durations(master_csv, run_import, query):
+    run_import(master_csv, tz="UTC")
+    # awk -F'","' '{print $14}' Master.csv | sort | uniq -c   ->   11 ANSWERED, 3 NO ANSWER
+    assert query("SELECT answered, abandoned, count(*) FROM contacts GROUP BY ALL ORDER BY ALL") == [
+        (False, True, 3), (True, False, 11),
+    ]
+    # awk -F'","' '{d+=$12; b+=$13} END {print d, b}' Master.csv   ->   durations 187, billsecs 78:
+    # talk = billsec 78, wait = duration - billsec = 109.
+    assert query("SELECT sum(talk_s), sum(wait_s) FROM contacts") == [(78.0, 109.0)]
+    # First row: "2023-07-26 01:51:32", duration 31, billsec 13, uniqueid 1690325492.2.
+    assert query("SELECT started_at, talk_s, wait_s, agent_id FROM contacts WHERE contact_id = '1690325492.2'") == [
+        (datetime(2023, 7, 26, 1, 51, 32, tzinfo=UTC), 13.0, 18.0, "PJSIP/client2"),
+    ]
+
+
+def test_asterisk_master_csv_twice_adds_nothing(master_csv, run_import, query):
+    """``sequence`` and channel suffixes restart after a PBX restart (SOURCE.md); only uniqueid is
+    unique, so a second import must find every row already there."""
+    run_import(master_csv)
+    again = run_import(master_csv)
+    assert (again.imported, again.duplicates, again.rejected) == (0, 14, 0)
+    assert query("SELECT count(*), count(DISTINCT contact_id) FROM contacts") == [(14, 14)]
+
+
+# --- BPI Challenge 2016 complaints (semicolon, Latin-1, CRLF) ------------------------------------
+
+
+@pytest.fixture
+def bpi_csv(shared_data):
+    return shared_data / "bpi2016-complaints" / "BPI2016_Complaints.csv"
+
+
+def test_bpi2016_complaints(bpi_csv, run_import, query):
+    raw = bpi_csv.read_bytes()
+    assert b"\r\n" in raw and b";" in raw[:200]  # the shape SOURCE.md promises
+    s = run_import(bpi_csv, column_map=BPI_MAP)
+    assert "read as latin-1" in s.notes
+    # SOURCE.md: 289 data rows. python3: len(list(csv.DictReader(open(f, encoding='latin-1'),
+    # delimiter=';'))) -> 289, with 289 distinct ComplaintIDs.
+    assert (s.read, s.imported, s.duplicates, s.rejected) == (289, 289, 0, 0)
+    assert s.unidentified == 0
+    # SOURCE.md: 226 distinct customers; python3: len({r['CustomerID'] for r in rows}) -> 226.
+    assert query("SELECT count(DISTINCT customer_key) FROM contacts") == [(226,)]
+    assert query("SELECT count(*), count(DISTINCT customer_key) FROM identifiers") == [(226, 226)]
+    # SOURCE.md: ContactDate runs from 2015-07-03 to 2016-02-28 (dates only, read as UTC midnight).
+    assert query("SELECT min(started_at), max(started_at) FROM contacts") == [
+        (datetime(2015, 7, 3, tzinfo=UTC), datetime(2016, 2, 28, tzinfo=UTC)),
+    ]
+
+
+def test_bpi2016_customers_and_latin1_text(bpi_csv, run_import, query):
+    run_import(bpi_csv, column_map=BPI_MAP)
+    # SOURCE.md: 46 customers with 2 or more complaints, the most frequent one has 5.
+    # python3: Counter(r['CustomerID'] for r in rows) -> 46 ids with count >= 2, max 5.
+    assert query("SELECT count(*) FROM (SELECT customer_key FROM contacts GROUP BY 1 HAVING count(*) >= 2)") == [
+        (46,)
+    ]
+    assert query("SELECT max(n) FROM (SELECT count(*) AS n FROM contacts GROUP BY customer_key)") == [(5,)]
+    # python3: Counter(r['ComplaintTheme_EN'] ...) -> services 246, treatment (attitude/behavior) 41,
+    # duration of treatment 2.
+    assert query("SELECT category, count(*) FROM contacts GROUP BY 1 ORDER BY 2 DESC") == [
+        ("services", 246), ("treatment (attitude/behavior)", 41), ("duration of treatment", 2),
+    ]
+    # ComplaintID 212 has the topic "boos over beëindiging gesprek" (ë is byte 0xEB in the file).
+    (extra,) = query("SELECT extra FROM contacts WHERE contact_id = '212'")[0]
+    assert json.loads(extra)["ComplaintTopic"] == "boos over beëindiging gesprek"
+    assert query("SELECT account_id FROM contacts WHERE contact_id = '212'") == [("1001033",)]
+
+
+def test_bpi2016_without_an_id_column_loses_nothing(bpi_csv, run_import):
+    """Without ``ComplaintID=contact_id`` rows are deduplicated on a hash of their content, which
+    must include the columns kept in ``extra``: 28 complaints share customer, date and theme with
+    another and differ only in unmapped columns (python3: 289 rows, 261 distinct
+    (CustomerID, ContactDate, ComplaintTheme_EN)). They were dropped as duplicates before the
+    hash included ``extra``."""
+    s = run_import(bpi_csv, column_map={k: v for k, v in BPI_MAP.items() if k != "ComplaintID"})
+    assert (s.imported, s.duplicates) == (289, 0)

@@ -1,0 +1,375 @@
+"""A brute-force reference for the caller metrics and rules of DESIGN.md, in plain Python.
+
+Written from DESIGN.md ("Concepts": Customer, Rule, Flag; "Metric definitions": Top-N callers),
+not from the implementation: no Ibis, no DuckDB, no ``recontact`` import. Every answer is found
+the slow, obvious way (nested loops over all contacts) so that the store's answers can be checked
+against it on small generated data sets.
+
+The reference understands the contacts the tests generate: phone numbers are North American
+(``+1 415 555 0101`` in any spelling) or withheld, e-mails are folded to lower case, account ids
+are taken as they are.
+
+Sections: the contact record; identity (who is which customer); trailing counts; flags; top
+callers; writing contacts as a canonical CSV; Hypothesis strategies for generated contacts.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
+
+# ---------------------------------------------------------------------------------------------
+# The contact record
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One contact as a test writes it into a canonical CSV (``None`` = empty cell)."""
+
+    contact_id: str
+    started_at: datetime  # timezone-aware
+    direction: str = "inbound"
+    phone: str | None = None  # the caller id as written
+    email: str | None = None
+    account_id: str | None = None
+    category: str | None = None
+    channel: str | None = "phone"
+    resolved: bool | None = None
+    talk_s: float | None = None
+    hold_s: float | None = None
+    wrap_s: float | None = None
+    offset: timedelta = timedelta(0)  # the UTC offset ``started_at`` is written with
+
+    @property
+    def handle_s(self) -> float:
+        """AHT parts: talk + hold + wrap, a missing part counting as 0."""
+        return float((self.talk_s or 0) + (self.hold_s or 0) + (self.wrap_s or 0))
+
+
+class RuleLike(Protocol):
+    """What the reference reads from a rule (``recontact.rules.spec.Rule`` fits)."""
+
+    name: str
+    min_contacts: int
+    window: timedelta
+    same_category: bool
+    channel: str | None
+    unresolved_only: bool
+
+
+Customer = frozenset[str]  # a customer, named by all of its ``kind:value`` identifiers
+
+# ---------------------------------------------------------------------------------------------
+# Identity: identifiers seen together on one record are the same customer
+# ---------------------------------------------------------------------------------------------
+
+_WITHHELD = {"", "anonymous", "anon", "restricted", "private", "unknown", "unavailable", "withheld",
+             "blocked", "none", "null", "n/a", "na", "?", "-"}
+
+
+def phone_identifier(raw: str | None) -> str | None:
+    """``phone:+1NXXNXXXXXX`` for a North American number in any spelling; None when withheld
+    (no caller id, a withheld word, all zeros). Anything else is outside what the reference knows."""
+    if raw is None or raw.strip().lower() in _WITHHELD:
+        return None
+    digits = re.sub(r"\D", "", raw)
+    if digits and set(digits) == {"0"}:
+        return None
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or digits[0] in "01" or digits[3] in "01":
+        raise ValueError(f"the reference only knows North American numbers, not {raw!r}")
+    return f"phone:+1{digits}"
+
+
+def identifiers(contact: Contact, deny: Iterable[str] = ()) -> list[str]:
+    """The ``kind:value`` identifiers on one contact, leaving out deny-listed ones."""
+    out = [
+        phone_identifier(contact.phone),
+        f"email:{contact.email.strip().casefold()}" if contact.email and contact.email.strip() else None,
+        f"account:{contact.account_id.strip()}" if contact.account_id and contact.account_id.strip()
+        else None,
+    ]
+    denied = set(deny)
+    return [i for i in out if i is not None and i not in denied]
+
+
+def customers(contacts: Iterable[Contact], deny: Iterable[str] = ()) -> dict[str, Customer]:
+    """contact_id -> customer, for every contact with an identifier (inbound or outbound alike).
+
+    Brute force: start with one group per contact and merge any two groups sharing an identifier
+    until nothing changes; a customer is then the set of identifiers of its group."""
+    deny = tuple(deny)
+    groups: list[set[str]] = [set(identifiers(c, deny)) for c in contacts]
+    groups = [g for g in groups if g]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if groups[i] & groups[j]:
+                    groups[i] |= groups.pop(j)
+                    merged = True
+                    break
+            if merged:
+                break
+    out: dict[str, Customer] = {}
+    for c in contacts:
+        mine = identifiers(c, deny)
+        if mine:
+            out[c.contact_id] = next(frozenset(g) for g in groups if mine[0] in g)
+    return out
+
+
+def countable(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> list[tuple[Contact, Customer]]:
+    """The contacts rules and rankings count, with their customer: inbound contacts of an identified
+    customer, without any contact that carries a deny-listed (shared) identifier. Outbound never
+    counts; a withheld caller id with nothing else is no customer."""
+    deny = set(deny)
+    who = customers(contacts)
+    return [(c, who[c.contact_id]) for c in contacts
+            if c.direction == "inbound" and c.contact_id in who and not set(identifiers(c)) & deny]
+
+
+# ---------------------------------------------------------------------------------------------
+# Trailing counts: (t - W, t], half-open, on the contacts' own timestamps
+# ---------------------------------------------------------------------------------------------
+
+
+def in_window(s: datetime, t: datetime, window: timedelta) -> bool:
+    """True when a contact at ``s`` is inside the trailing window ``(t - W, t]`` of one at ``t``."""
+    return t - window < s <= t
+
+
+def trailing_counts(contacts: Sequence[Contact], window: timedelta, same_category: bool = False,
+                    deny: Iterable[str] = (),
+                    where: Callable[[Contact], bool] | None = None) -> dict[str, int]:
+    """contact_id -> how many countable contacts of the same customer (and, when ``same_category``,
+    the same category) started in ``(t - W, t]``, the contact itself and every contact at the same
+    instant included. With ``same_category``, contacts without a category are not counted.
+    ``where`` narrows the contacts counted (a rule's channel / unresolved-only); identities are
+    still resolved on all ``contacts``."""
+    kept = [(c, who) for c, who in countable(contacts, deny) if where is None or where(c)]
+    if same_category:
+        kept = [(c, who) for c, who in kept if c.category is not None]
+    out: dict[str, int] = {}
+    for c, who in kept:
+        out[c.contact_id] = sum(
+            1 for d, other in kept
+            if other == who and (not same_category or d.category == c.category)
+            and in_window(d.started_at, c.started_at, window)
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags: per rule and customer, the first contact whose trailing count reaches min_contacts
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    rule: str
+    customer: Customer
+    crossed_at: datetime
+    count: int
+    contact_id: str
+    category: str | None
+
+
+def rule_filter(contact: Contact, rule: RuleLike) -> bool:
+    """Whether a rule looks at a contact: its channel, and only unresolved ones (resolved is not
+    True: false or unknown) when ``unresolved_only``."""
+    if rule.channel is not None and contact.channel != rule.channel:
+        return False
+    return not (rule.unresolved_only and contact.resolved is True)
+
+
+def flags(contacts: Sequence[Contact], rules: Sequence[RuleLike], deny: Iterable[str] = (),
+          key_of: Mapping[Customer, Any] | None = None) -> list[Flag]:
+    """Every rule's flags: for each customer the FIRST contact (by started_at, then contact id)
+    at which the trailing count reaches ``min_contacts``, with that count. A rule fires at most
+    once per customer (no flag is ever closed here). Ordered by crossing time, rule, customer
+    (``key_of`` gives the store's customer key; default: the sorted identifiers)."""
+    deny = tuple(deny)
+    who = customers(contacts)
+    out: list[Flag] = []
+    for rule in rules:
+        counts = trailing_counts(contacts, rule.window, rule.same_category, deny,
+                                 where=lambda c, rule=rule: rule_filter(c, rule))
+        by_customer: dict[Customer, list[Contact]] = defaultdict(list)
+        for c in contacts:
+            if c.contact_id in counts:
+                by_customer[who[c.contact_id]].append(c)
+        for customer, mine in by_customer.items():
+            for c in sorted(mine, key=lambda c: (c.started_at, c.contact_id)):
+                if counts[c.contact_id] >= rule.min_contacts:
+                    out.append(Flag(rule.name, customer, c.started_at, counts[c.contact_id], c.contact_id,
+                                    c.category))
+                    break
+    order = key_of if key_of is not None else {f.customer: sorted(f.customer) for f in out}
+    return sorted(out, key=lambda f: (f.crossed_at, f.rule, order[f.customer]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Top-N callers per ISO week / calendar month in the configured time zone
+# ---------------------------------------------------------------------------------------------
+
+
+def local_date(ts: datetime, tz: str) -> date:
+    return ts.astimezone(ZoneInfo(tz)).date()
+
+
+def period_label(day: date, period: str) -> str:
+    """``2026-W03`` (ISO week, ISO year) or ``2026-01`` (calendar month) of a local date."""
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{day.year}-{day.month:02d}"
+    raise ValueError(period)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    period: str
+    rank: int
+    customer: Customer
+    contacts: int
+    handle_s: float
+
+
+def top_callers(contacts: Sequence[Contact], period: str, n: int, tz: str, deny: Iterable[str] = (),
+                key_of: Mapping[Customer, Any] | None = None) -> list[Ranked]:
+    """The ``n`` customers with the most countable contacts in each period (local date in ``tz``),
+    ties by total handle time (more first), then by customer key (smaller first; ``key_of`` gives
+    the store's key, default the sorted identifiers). Ordered by period, then rank."""
+    totals: dict[tuple[str, Customer], list[float]] = defaultdict(lambda: [0, 0.0])
+    for c, who in countable(contacts, deny):
+        t = totals[(period_label(local_date(c.started_at, tz), period), who)]
+        t[0] += 1
+        t[1] += c.handle_s
+    labels = sorted({label for label, _ in totals})
+    out: list[Ranked] = []
+    for label in labels:
+        rows = [(who, int(cnt), float(h)) for (lab, who), (cnt, h) in totals.items() if lab == label]
+        rows.sort(key=lambda r: (-r[1], -r[2], key_of[r[0]] if key_of is not None else sorted(r[0])))
+        out += [Ranked(label, i + 1, who, cnt, h) for i, (who, cnt, h) in enumerate(rows[:n])]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical CSV
+# ---------------------------------------------------------------------------------------------
+
+CSV_HEADER = ("contact_id", "started_at", "direction", "phone", "email", "account_id", "category",
+              "channel", "resolved", "talk_s", "hold_s", "wrap_s")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_csv(path: Path, contacts: Iterable[Contact]) -> Path:
+    """Write contacts with canonical headers; times in ISO 8601 with each contact's own offset."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_HEADER)
+        for c in contacts:
+            started = c.started_at.astimezone(timezone(c.offset)).isoformat()
+            w.writerow([c.contact_id, started, *(_cell(getattr(c, k)) for k in CSV_HEADER[2:])])
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Hypothesis strategies: small contact sets on a coarse grid (ties and exact-boundary gaps)
+# ---------------------------------------------------------------------------------------------
+
+#: A few people; each writes a different number, e-mail and account on their records.
+PEOPLE = (
+    ("4155550101", "ann@example.com", "A-1"),
+    ("2125550102", "bo@example.org", "A-2"),
+    ("6175550103", "cy@example.net", "A-3"),
+    ("3125550104", "di@example.com", "A-4"),
+)
+WITHHELD_IDS = ("anonymous", "Restricted", "", "0000000000", "UNKNOWN")
+
+#: UTC midnights to start from: month ends, DST switches (US 8 Mar / 1 Nov, UK 29 Mar / 25 Oct 2026)
+#: and ISO week 53 of 2026 all fall within 60 days of one of them.
+BASES = tuple(datetime(2026, m, d, tzinfo=UTC) for m, d in ((1, 20), (2, 20), (3, 1), (10, 10),
+                                                                     (12, 10)))
+#: UTC hours on the grid: London midnight (23, 0) and New York midnight (4, 5) among them.
+HOURS = (0, 1, 4, 5, 12, 23)
+OFFSETS = tuple(timedelta(minutes=m) for m in (0, -300, -240, 60, 330))
+TIMEZONES = ("UTC", "America/New_York", "Europe/London")
+
+
+def phone_spelling(digits: str, style: int) -> str:
+    """The same North American number in one of several spellings."""
+    a, b, c = digits[:3], digits[3:6], digits[6:]
+    return (f"+1{digits}", f"({a}) {b}-{c}", f"{a}.{b}.{c}", f"1-{a}-{b}-{c}", f"+1 {a} {b} {c}",
+            digits)[style % 6]
+
+
+@st.composite
+def contact_sets(draw: st.DrawFn, max_size: int = 30, grid: timedelta = timedelta(hours=1)) -> list[Contact]:
+    """1..max_size contacts of a few people (and withheld callers) within 2 to 60 days."""
+    base = draw(st.sampled_from(BASES))
+    # Dense (2 days of grid slots: many ties and exact-W gaps) to sparse (60 days, month ends).
+    span_days = draw(st.sampled_from((2, 7, 21, 60)))
+    small = draw(st.sampled_from((True, False, False, False)))
+    size = draw(st.integers(1, 4) if small else st.integers(max_size // 2, max_size))
+    ids = draw(st.permutations(range(size)))  # contact ids in an order unrelated to time
+    out = []
+    for n in range(size):
+        who = draw(st.sampled_from((0, 0, 1, 1, 2, 3, None)))
+        # How the record names its customer: phone, e-mail, account, two of them, or a withheld id.
+        how = draw(st.sampled_from(("phone", "phone", "email", "account", "phone+email", "email+account",
+                                    "withheld+email")))
+        phone = email = account = None
+        if who is None:
+            phone = draw(st.sampled_from(WITHHELD_IDS))
+        else:
+            digits, mail, acct = PEOPLE[who]
+            if "phone" in how:
+                phone = phone_spelling(digits, draw(st.integers(0, 5)))
+            if "withheld" in how:
+                phone = draw(st.sampled_from(WITHHELD_IDS))
+            if "email" in how:
+                email = draw(st.sampled_from((mail, mail.upper(), f" {mail.title()} ")))
+            if "account" in how:
+                account = acct
+        day = draw(st.integers(0, span_days - 1))
+        at = base + timedelta(days=day, hours=draw(st.sampled_from(HOURS)))
+        if grid < timedelta(hours=1):
+            at += grid * draw(st.integers(0, 3))
+        out.append(Contact(
+            contact_id=f"k{ids[n]:02d}",
+            started_at=at,
+            direction=draw(st.sampled_from(("inbound", "inbound", "inbound", "outbound"))),
+            phone=phone, email=email, account_id=account,
+            category=draw(st.sampled_from(("billing", "network", "billing", None))),
+            channel=draw(st.sampled_from(("phone", "phone", "email", "chat"))),
+            resolved=draw(st.sampled_from((True, False, None))),
+            talk_s=draw(st.sampled_from((None, 0.0, 60.0, 120.0))),
+            hold_s=draw(st.sampled_from((None, 0.0, 30.0))),
+            wrap_s=draw(st.sampled_from((None, 0.0, 30.0, 90.0))),
+            offset=draw(st.sampled_from(OFFSETS)),
+        ))
+    return out

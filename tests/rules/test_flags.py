@@ -1,0 +1,236 @@
+"""Flags (DESIGN.md, "Concepts": Rule and Flag) from the store, checked against the reference.
+
+A rule is "at least N inbound contacts within W" (optionally same category, one channel,
+unresolved only) on the trailing, half-open window (t - W, t]; a flag is the rule firing for a
+customer at the contact that crossed the threshold. Generated contacts are written to a canonical
+CSV, imported with ``desk.import_contacts`` and flagged with ``desk.list_flags``; the brute-force
+``tests/reference.py`` must give the same flags.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import reference
+from recontact import desk
+from recontact.config import Settings
+from recontact.rules.spec import DEFAULT_RULES, Rule
+from recontact.store.contacts import open_store
+from reference import Contact
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ANN = "+14155550101"
+BO = "+12125550102"
+
+
+def import_store(tmp: Path, contacts: list[Contact], config: Settings) -> Path:
+    """Write ``contacts`` as a canonical CSV and import them into a new store; every row must land."""
+    path = reference.write_csv(tmp / "contacts.csv", contacts)
+    db = tmp / "store.duckdb"
+    summary = desk.import_contacts(db, desk.ImportRequest(path, source="csv"), config)
+    assert (summary.imported, summary.rejected) == (len(contacts), 0), summary.rejects
+    return db
+
+
+def store_keys(db: Path, contacts: list[Contact]) -> dict[frozenset[str], int]:
+    """Reference customer -> the store's customer key; the store must group identifiers exactly as
+    the reference does (DESIGN.md, "Concepts": Customer — identifiers seen together are one)."""
+    with open_store(db, create=False) as store:
+        rows = store.con.execute("SELECT ident, customer_key FROM identifiers").fetchall()
+    key = dict(rows)
+    by_key: dict[int, set[str]] = {}
+    for ident, k in rows:
+        by_key.setdefault(k, set()).add(ident)
+    out = {}
+    for who in set(reference.customers(contacts).values()):
+        keys = {key[i] for i in who}
+        assert len(keys) == 1, f"{sorted(who)} split over keys {keys}"
+        (k,) = keys
+        assert by_key[k] == who
+        out[who] = k
+    return out
+
+
+def flag_rows(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(r["rule"], frozenset(r["identifiers"]), r["crossed_at"], r["count"], r["contact_id"],
+             r["category"]) for r in rows]
+
+
+def reference_rows(flags: list[reference.Flag]) -> list[tuple[Any, ...]]:
+    return [(f.rule, f.customer, f.crossed_at, f.count, f.contact_id, f.category) for f in flags]
+
+
+def check_flags(contacts: list[Contact], config: Settings) -> list[dict[str, Any]]:
+    """Import, list flags, compare with the reference (same flags, same order); return the rows."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = import_store(Path(tmp), contacts, config)
+        keys = store_keys(db, contacts)
+        got = desk.list_flags(db, config)
+    expected = reference.flags(contacts, config.rules, key_of=keys)
+    assert flag_rows(got) == reference_rows(expected)
+    for row in got:
+        assert row["customer_key"] == f"C{keys[frozenset(row['identifiers'])]}"
+        assert row["crossed_at"].tzinfo is not None
+    return got
+
+
+WINDOWS = (timedelta(hours=1), timedelta(hours=2), timedelta(days=1), timedelta(days=2), timedelta(days=7),
+           timedelta(days=30))
+
+
+@st.composite
+def rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
+    """1-3 rules with random thresholds, windows and narrowing options."""
+    size = draw(st.integers(1, 3))
+    return tuple(
+        Rule(name=f"r{i}", min_contacts=draw(st.sampled_from((2, 2, 3, 4))), window=draw(st.sampled_from(WINDOWS)),
+             same_category=draw(st.booleans()), channel=draw(st.sampled_from((None, None, "phone", "email"))),
+             unresolved_only=draw(st.booleans()))
+        for i in range(size)
+    )
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contacts=reference.contact_sets(), rules=rule_sets(), tz=st.sampled_from(reference.TIMEZONES))
+def test_flags_match_reference(contacts: list[Contact], rules: tuple[Rule, ...], tz: str) -> None:
+    """Flag: per rule and customer, the first contact (by time, then contact id) whose trailing
+    count in (t - W, t] reaches N, with that count; rules with same category, one channel and
+    unresolved only; outbound and withheld-only contacts never count."""
+    got = check_flags(contacts, Settings(timezone=tz, rules=rules))
+    event(f"flags: {min(len(got), 3)}{'+' if len(got) > 3 else ''}")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contacts=reference.contact_sets())
+def test_default_rules_match_reference(contacts: list[Contact]) -> None:
+    """Flag with the default rules (DESIGN.md, "Rule": sane defaults): 5 within 30 days; 3 in the
+    same category within 7 days."""
+    got = check_flags(contacts, Settings(rules=DEFAULT_RULES))
+    event(f"flags: {min(len(got), 2)}{'+' if len(got) > 2 else ''}")
+
+
+# --- explicit boundaries ---------------------------------------------------------------------
+
+TWO_IN_1H = Rule(name="two-in-1h", min_contacts=2, window=timedelta(hours=1))
+
+
+def _calls(*offsets: timedelta, phone: str = ANN, **fields: Any) -> list[Contact]:
+    return [Contact(f"k{i}", T0 + off, phone=phone, **fields) for i, off in enumerate(offsets)]
+
+
+@pytest.mark.parametrize("window", [timedelta(hours=1), timedelta(days=7)])
+def test_rule_window_exactly_w_apart_do_not_count_together(tmp_path: Path, window: timedelta) -> None:
+    """Rule window (t - W, t], half-open: two contacts exactly W apart never make 2 within W."""
+    rule = Rule(name="two", min_contacts=2, window=window)
+    assert check_flags(_calls(timedelta(0), window), Settings(rules=(rule,))) == []
+
+
+@pytest.mark.parametrize("less", [timedelta(seconds=1), timedelta(microseconds=1)])
+@pytest.mark.parametrize("window", [timedelta(hours=1), timedelta(days=7)])
+def test_rule_window_just_under_w_apart_count_together(window: timedelta, less: timedelta) -> None:
+    """Rule window (t - W, t]: one second or one microsecond less than W apart is within W; the
+    flag is at the second contact, with count 2."""
+    rule = Rule(name="two", min_contacts=2, window=window)
+    got = check_flags(_calls(timedelta(0), window - less), Settings(rules=(rule,)))
+    assert [(r["contact_id"], r["count"], r["crossed_at"]) for r in got] == [("k1", 2, T0 + window - less)]
+
+
+def test_rule_contacts_at_the_same_instant_both_count() -> None:
+    """Rule window (t - W, t], closed at t: two contacts at the same instant are 2 within W; the
+    flag names the one with the smaller contact id and counts both."""
+    contacts = [Contact("z9", T0, phone=ANN), Contact("a1", T0, phone=ANN)]
+    got = check_flags(contacts, Settings(rules=(TWO_IN_1H,)))
+    assert [(r["contact_id"], r["count"]) for r in got] == [("a1", 2)]
+
+
+def test_flag_fires_once_at_the_crossing_contact() -> None:
+    """Flag: the rule fires at the contact that crossed the threshold, and not again while open
+    (later crossings of the same customer add no flag)."""
+    gaps = [timedelta(minutes=m) for m in (0, 10, 20, 200, 210)]
+    got = check_flags(_calls(*gaps), Settings(rules=(Rule(name="three", min_contacts=3,
+                                                          window=timedelta(hours=1)),)))
+    assert [(r["contact_id"], r["count"], r["identifiers"]) for r in got] == [("k2", 3, [f"phone:{ANN}"])]
+
+
+def test_custom_window_two_within_an_hour_per_customer() -> None:
+    """Rule "at least 2 inbound contacts within 1h": counted per customer, not across customers."""
+    contacts = [Contact("a", T0, phone=ANN), Contact("b", T0 + timedelta(minutes=5), phone=BO),
+                Contact("c", T0 + timedelta(minutes=59), phone=BO)]
+    got = check_flags(contacts, Settings(rules=(TWO_IN_1H,)))
+    assert [(r["contact_id"], r["identifiers"]) for r in got] == [("c", [f"phone:{BO}"])]
+
+
+def test_outbound_and_withheld_never_flag() -> None:
+    """Rule counts inbound contacts of a customer: outbound calls to a customer and calls with a
+    withheld caller id (anonymous, restricted, empty, all zeros) never count or flag."""
+    contacts = [
+        *_calls(timedelta(0), timedelta(minutes=1), timedelta(minutes=2), direction="outbound"),
+        Contact("w1", T0, phone="anonymous"), Contact("w2", T0, phone="Restricted"),
+        Contact("w3", T0, phone=""), Contact("w4", T0, phone="000-000-0000"),
+        Contact("w5", T0, phone="anonymous"),
+    ]
+    assert check_flags(contacts, Settings(rules=(TWO_IN_1H,))) == []
+
+
+def test_outbound_between_inbound_does_not_complete_a_crossing() -> None:
+    """Rule counts inbound contacts only: an inbound call answered by an outbound call-back is one."""
+    contacts = [Contact("in", T0, phone=ANN), Contact("out", T0 + timedelta(minutes=5), phone=ANN,
+                                                       direction="outbound")]
+    assert check_flags(contacts, Settings(rules=(TWO_IN_1H,))) == []
+
+
+def test_deny_listed_number_never_flags_even_when_listed_after_import(tmp_path: Path) -> None:
+    """Settings deny_list (shared numbers kept out of flags and rankings): a number imported before
+    it was listed is left out at query time; other callers still flag."""
+    contacts = [*_calls(timedelta(0), timedelta(minutes=1)),
+                Contact("b0", T0, phone=BO), Contact("b1", T0 + timedelta(minutes=2), phone=BO)]
+    db = import_store(tmp_path, contacts, Settings(rules=(TWO_IN_1H,)))
+    before = desk.list_flags(db, Settings(rules=(TWO_IN_1H,)))
+    assert sorted(r["contact_id"] for r in before) == ["b1", "k1"]
+    for spelling in ("(415) 555-0101", "+1 415 555 0101", "4155550101"):
+        after = desk.list_flags(db, Settings(rules=(TWO_IN_1H,), deny_list=(spelling,)))
+        assert [r["contact_id"] for r in after] == ["b1"]
+
+
+def test_deny_listed_number_at_import_never_flags(tmp_path: Path) -> None:
+    """Settings deny_list at import: contacts from a shared number are kept but never flag."""
+    config = Settings(rules=(TWO_IN_1H,), deny_list=("415-555-0101",))
+    db = import_store(tmp_path, _calls(timedelta(0), timedelta(minutes=1)), config)
+    assert desk.list_flags(db, config) == []
+    assert desk.list_flags(db, Settings(rules=(TWO_IN_1H,))) == []
+
+
+def test_deny_listed_email_never_flags_even_when_listed_after_import(tmp_path: Path) -> None:
+    """Settings deny_list takes "shared numbers or addresses": an e-mail address listed after its
+    contacts were imported is left out of flags too."""
+    contacts = [Contact("e0", T0, email="desk@example.com", channel="email"),
+                Contact("e1", T0 + timedelta(minutes=1), email="desk@example.com", channel="email")]
+    db = import_store(tmp_path, contacts, Settings(rules=(TWO_IN_1H,)))
+    assert [r["contact_id"] for r in desk.list_flags(db, Settings(rules=(TWO_IN_1H,)))] == ["e1"]
+    assert desk.list_flags(db, Settings(rules=(TWO_IN_1H,), deny_list=("Desk@Example.com",))) == []
+
+
+def test_unresolved_only_counts_contacts_not_marked_resolved() -> None:
+    """Rule option unresolved only: contacts marked resolved do not count; unknown counts as
+    unresolved."""
+    rule = Rule(name="open", min_contacts=2, window=timedelta(hours=1), unresolved_only=True)
+    contacts = [Contact("a", T0, phone=ANN, resolved=True), Contact("b", T0 + timedelta(minutes=1), phone=ANN,
+                                                                    resolved=None),
+                Contact("c", T0 + timedelta(minutes=2), phone=ANN, resolved=False)]
+    got = check_flags(contacts, Settings(rules=(rule,)))
+    assert [(r["contact_id"], r["count"]) for r in got] == [("c", 2)]
+
+
+def test_crossed_at_is_in_the_configured_zone() -> None:
+    """Flag times come back as aware datetimes in the configured time zone (same instant)."""
+    got = check_flags(_calls(timedelta(0), timedelta(minutes=1)),
+                      Settings(timezone="America/New_York", rules=(TWO_IN_1H,)))
+    assert got[0]["crossed_at"] == T0 + timedelta(minutes=1)
+    assert got[0]["crossed_at"].utcoffset() == timedelta(hours=-5)

@@ -1,0 +1,230 @@
+"""The import transaction (recontact.store.load): idempotent, atomic, every reject reported with
+file, line and reason, and written to a rejects CSV."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from recontact import desk
+from recontact.config import Settings
+from recontact.errors import InputFileError
+from recontact.importers import generic_csv
+from recontact.importers.base import ImportOptions, Scan
+from recontact.store.contacts import open_store
+from recontact.store.load import import_file
+
+TABLES = ("contacts", "identifiers", "imports", "meta")
+
+
+def snapshot(query) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every store table, in a stable order."""
+    return {t: sorted(query(f"SELECT * FROM {t}"), key=repr) for t in TABLES}
+
+
+# --- idempotence and duplicates -----------------------------------------------------------------
+
+
+def test_duplicates_within_one_file(samples, run_import, query):
+    s = run_import(samples / "csv" / "duplicates.csv")
+    # u1 three times (the third with other content: same id, so the same contact), u2 once, the
+    # id-less 6505550199/login row twice, 6505550199/password once.
+    assert (s.read, s.imported, s.duplicates, s.rejected) == (7, 4, 3, 0)
+    # The first occurrence wins.
+    assert query("SELECT contact_id, line, category FROM contacts ORDER BY line") == [
+        ("u1", 2, "billing"), ("u2", 3, "billing"), (None, 5, "login"), (None, 7, "password"),
+    ]
+
+
+def test_same_file_twice_adds_nothing(samples, run_import, query):
+    path = samples / "csv" / "duplicates.csv"
+    run_import(path)
+    before = snapshot(query)
+    again = run_import(path)
+    assert (again.read, again.imported, again.duplicates, again.rejected) == (7, 0, 7, 0)
+    after = snapshot(query)
+    assert after["contacts"] == before["contacts"]
+    assert after["identifiers"] == before["identifiers"]
+    assert len(after["imports"]) == 2  # the second import is recorded, with its counts
+    assert query("SELECT import_id, imported, duplicates FROM imports ORDER BY 1") == [(1, 4, 3), (2, 0, 7)]
+
+
+def test_content_hash_dedupes_rows_without_an_id_and_sees_extra_columns(samples, run_import, query):
+    """no_ids.csv: lines 2 and 4 are identical; line 3 differs only in an unmapped column, which
+    must be enough to make it another contact."""
+    s = run_import(samples / "csv" / "no_ids.csv")
+    assert (s.imported, s.duplicates) == (2, 1)
+    assert query("SELECT line, extra FROM contacts ORDER BY line") == [
+        (2, '{"Ticket Note":"first"}'), (3, '{"Ticket Note":"second"}'),
+    ]
+    assert all(k.startswith("md5:") for (k,) in query("SELECT dedupe_key FROM contacts"))
+
+
+def test_content_hash_is_independent_of_file_name_and_line(samples, tmp_path, run_import, query):
+    copy = tmp_path / "renamed export.csv"
+    shutil.copy(samples / "csv" / "no_ids.csv", copy)
+    run_import(samples / "csv" / "no_ids.csv")
+    again = run_import(copy)
+    assert (again.imported, again.duplicates) == (0, 3)
+    # The same rows in another order are the same contacts too.
+    lines = (samples / "csv" / "no_ids.csv").read_text().splitlines()
+    shuffled = tmp_path / "shuffled.csv"
+    shuffled.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    assert run_import(shuffled).imported == 0
+    assert query("SELECT count(*) FROM contacts") == [(2,)]
+
+
+def test_dedupe_key_is_per_source(samples, tmp_path, run_import, query):
+    """(source, contact_id) is the key: a CSV contact u1 and a JSON lines contact u1 are two."""
+    run_import(samples / "csv" / "duplicates.csv")
+    other = tmp_path / "u1.jsonl"
+    other.write_text('{"contact_id": "u1", "started_at": "2026-01-05T09:00:00Z", "phone": "4155550134"}\n')
+    assert run_import(other).imported == 1
+    assert query("SELECT source, count(*) FROM contacts WHERE contact_id = 'u1' GROUP BY 1 ORDER BY 1") == [
+        ("csv", 1), ("jsonl", 1),
+    ]
+
+
+# --- atomicity ----------------------------------------------------------------------------------
+
+
+def test_a_file_with_no_valid_row_raises_and_leaves_the_store_unchanged(samples, run_import, query):
+    run_import(samples / "csv" / "link_first.csv")
+    before = snapshot(query)
+    for name in ("bad_rows_only.csv", "header_only.csv"):
+        with pytest.raises(InputFileError, match="no valid contact"):
+            run_import(samples / "csv" / name)
+    assert snapshot(query) == before
+
+
+class _FailingConnection:
+    """A DuckDB connection that fails the first statement starting with one of ``fail_on``, as a
+    full disk or a killed process would."""
+
+    def __init__(self, con: Any, fail_on: tuple[str, ...]) -> None:
+        self._con, self._fail_on, self.failed = con, fail_on, False
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if not self.failed and " ".join(sql.split()).startswith(self._fail_on):
+            self.failed = True
+            raise OSError("simulated failure: no space left on device")
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+@pytest.mark.parametrize("fail_on", [
+    ("INSERT INTO contacts",),  # after identities were resolved (and two customers merged)
+    ("INSERT INTO imports",),  # the last statement before COMMIT
+    ("INSERT INTO identifiers",),  # after the merge moved the retired key's identifiers and contacts
+], ids=["contacts", "imports", "identifiers"])
+def test_a_failure_mid_import_rolls_everything_back(samples, store_path, run_import, query, fail_on):
+    run_import(samples / "csv" / "link_first.csv")
+    before = snapshot(query)
+    second = samples / "csv" / "link_second.csv"  # links two known customers: a merge
+    with open_store(store_path) as store:
+        failing = _FailingConnection(store.con, fail_on)
+        store.con = failing  # type: ignore[assignment]
+        with pytest.raises(OSError, match="simulated failure"):
+            import_file(store, second, generic_csv, ImportOptions())
+        assert failing.failed
+    assert snapshot(query) == before
+    # The store is still usable, and the retried import does exactly what it would have.
+    s = run_import(second)
+    assert s.imported == 1
+    assert query("SELECT count(DISTINCT customer_key) FROM identifiers") == [(3,)]
+
+
+def test_a_scan_that_fails_while_reading_adds_nothing(samples, store_path, run_import, query, tmp_path):
+    """An importer whose SQL fails half-way through the file (a read error, a bad byte):
+    InputFileError naming the file, and nothing of the rows before the failure lands."""
+    run_import(samples / "csv" / "link_first.csv")
+    before = snapshot(query)
+    rows = ", ".join(f"('2026-02-0{i}T09:00:00Z', '415555010{i}')" for i in range(1, 6))
+    broken = SimpleNamespace(NAME="broken", scan=lambda con, path, options: Scan(
+        sql=("SELECT started_at, phone, CAST(NULL AS VARCHAR) AS _extra, CAST(NULL AS VARCHAR) AS _reject "
+             f"FROM (VALUES {rows}) v(started_at, phone) "
+             "WHERE CASE WHEN phone = '4155550104' THEN error('read error at row 4') ELSE true END"),
+        fields=("started_at", "phone")))
+    path = tmp_path / "broken.dat"
+    with open_store(store_path) as store, pytest.raises(InputFileError) as e:
+        import_file(store, path, broken, ImportOptions())  # type: ignore[arg-type]
+    assert str(e.value).startswith(f"{path}: cannot be read: ")
+    assert "read error at row 4" in str(e.value)
+    assert snapshot(query) == before
+
+
+# --- rejects: file, line, reason; the rejects CSV ----------------------------------------------
+
+
+def test_rejects_csv_is_written_beside_the_store(samples, store_path, run_import):
+    path = samples / "csv" / "crlf.csv"
+    s = run_import(path)
+    target = store_path.parent / "crlf.csv.rejects.csv"
+    assert s.rejects_file == str(target)
+    with target.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows == [
+        ["file", "line", "reason", "raw"],
+        [str(path), "4", 'started_at "not a time" is not an ISO 8601 time (give --time-format for other layouts)',
+         ""],
+    ]
+
+
+def test_rejects_csv_lists_every_reject_in_line_order(samples, tmp_path, run_import):
+    path = samples / "csv" / "malformed.csv"
+    target = tmp_path / "out" / "rejects.csv"
+    s = run_import(path, rejects_path=target)
+    assert s.rejects_file == str(target)
+    with target.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["file"], int(r["line"]), r["reason"]) for r in rows] == [(r.file, r.line, r.reason) for r in s.rejects]
+    assert [int(r["line"]) for r in rows] == [3, 4, 5, 6, 7, 8, 10, 11, 13, 14]
+    assert rows[0]["raw"] == "m02,2026-01-05T09:05:00Z,4155550134,no"
+
+
+def test_no_rejects_no_rejects_file(samples, store_path, run_import):
+    s = run_import(samples / "csv" / "semicolon.csv")
+    assert (s.rejected, s.rejects, s.rejects_file) == (0, [], None)
+    assert not (store_path.parent / "semicolon.csv.rejects.csv").exists()
+
+
+def test_read_is_imported_plus_duplicates_plus_rejected(samples, run_import):
+    for name in ("malformed.csv", "duplicates.csv", "booleans.csv", "crlf.csv"):
+        s = run_import(samples / "csv" / name)
+        assert s.read == s.imported + s.duplicates + s.rejected, name
+
+
+def test_format_guess_is_said_in_the_notes(samples, store_path):
+    s = desk.import_contacts(store_path, desk.ImportRequest(samples / "csv" / "crlf.csv"), Settings())
+    assert s.notes[0].startswith("format guessed: csv (")
+    told = desk.import_contacts(store_path, desk.ImportRequest(samples / "csv" / "crlf.csv", source="csv"),
+                                Settings())
+    assert not any(n.startswith("format guessed") for n in told.notes)
+
+
+# --- known limits of line numbering -------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="line numbers assume one physical line per record: a blank "
+                                       "line inside a CSV shifts every later number by one")
+def test_line_numbers_after_a_blank_line(tmp_path: Path, run_import):
+    path = tmp_path / "blank.csv"
+    path.write_text("contact_id,started_at\na1,2026-01-05T09:00:00Z\n\na2,bad\n")
+    s = run_import(path)
+    assert [r.line for r in s.rejects] == [4]
+
+
+@pytest.mark.xfail(strict=True, reason="line numbers assume one physical line per record: a quoted "
+                                       "field with a line break shifts every later number")
+def test_line_numbers_after_a_multi_line_field(tmp_path: Path, run_import):
+    path = tmp_path / "multiline.csv"
+    path.write_text('contact_id,started_at,note\na1,2026-01-05T09:00:00Z,"two\nlines"\na2,bad,x\n')
+    s = run_import(path)
+    assert [r.line for r in s.rejects] == [4]
