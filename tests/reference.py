@@ -104,8 +104,9 @@ def identifiers(contact: Contact, deny: Iterable[str] = ()) -> list[str]:
     return [i for i in out if i is not None and i not in denied]
 
 
-def customers(contacts: Iterable[Contact], deny: Iterable[str] = ()) -> dict[str, Customer]:
+def customers(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> dict[str, Customer]:
     """contact_id -> customer, for every contact with an identifier (inbound or outbound alike).
+    ``deny``: identifiers deny-listed when the contacts were imported, which link nothing.
 
     Brute force: start with one group per contact and merge any two groups sharing an identifier
     until nothing changes; a customer is then the set of identifiers of its group."""
@@ -197,10 +198,10 @@ def rule_filter(contact: Contact, rule: RuleLike) -> bool:
 
 def flags(contacts: Sequence[Contact], rules: Sequence[RuleLike], deny: Iterable[str] = (),
           key_of: Mapping[Customer, Any] | None = None) -> list[Flag]:
-    """Every rule's flags: for each customer the FIRST contact (by started_at, then contact id)
-    at which the trailing count reaches ``min_contacts``, with that count. A rule fires at most
-    once per customer (no flag is ever closed here). Ordered by crossing time, rule, customer
-    (``key_of`` gives the store's customer key; default: the sorted identifiers)."""
+    """Every rule's flags: for each customer the FIRST contact (by started_at, then contact id, the
+    store's dedupe key when given) at which the trailing count reaches ``min_contacts``, with that
+    count. A rule fires at most once per customer (no flag is ever closed here). Ordered by crossing
+    time, rule, customer (``key_of`` gives the store's customer key; default: the sorted identifiers)."""
     deny = tuple(deny)
     who = customers(contacts)
     out: list[Flag] = []

@@ -81,7 +81,12 @@ def write_rejects(target: Path, summary: ImportSummary) -> None:
         w = csv.writer(f)
         w.writerow(["file", "line", "reason", "raw"])
         for r in summary.rejects:
-            w.writerow([r.file, r.line, r.reason, r.raw])
+            w.writerow([r.file, r.line, _inert(r.reason), _inert(r.raw)])
+
+
+def _inert(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (OWASP CSV injection: a leading quote)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _contacts(store: Store, settings: Settings) -> Any:

@@ -13,12 +13,12 @@ from recontact.errors import InputFileError
 #: Every reject of contacts.jsonl. Lines counted by hand in the file (2 and 7 are blank / spaces;
 #: they are skipped but still count as lines).
 JSONL_REJECTS = [
-    (4, "not valid JSON; started_at is missing"),  # plain text
-    (5, "not a JSON object; started_at is missing"),  # a JSON array
+    (4, "not valid JSON"),  # plain text
+    (5, "not a JSON object"),  # a JSON array
     (8, 'started_at "yesterday" is not an ISO 8601 time (give --time-format for other layouts)'),
     (9, 'talk_s "-3" is not a non-negative number'),  # a JSON number, negative
-    (11, "not a JSON object; started_at is missing"),  # a JSON string
-    (12, "not valid JSON; started_at is missing"),  # a cut-off object
+    (11, "not a JSON object"),  # a JSON string
+    (12, "not valid JSON"),  # a cut-off object
     (14, 'direction "sideways" is not inbound or outbound; answered "maybe" is not true/false, '
          "yes/no, y/n or 1/0"),
 ]

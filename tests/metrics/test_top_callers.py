@@ -67,7 +67,8 @@ def check_top(contacts: list[Contact], config: Settings, period: str, n: int,
         db = import_store(Path(tmp), contacts, config)
         keys = store_keys(db, contacts)
         got = desk.top_callers(db, query, period, n)
-    deny = [i for entry in query.deny_list for i in reference.identifiers(Contact("", _T, phone=entry))]
+    deny = [i for entry in query.deny_list
+            for i in reference.identifiers(Contact("", _T, **{"email" if "@" in entry else "phone": entry}))]
     expected = reference.top_callers(contacts, period, n, query.timezone, deny=deny, key_of=keys)
     assert [(r["period"], r["rank"], frozenset(r["identifiers"]), r["contacts"], r["handle_s"]) for r in got] == [
         (e.period, e.rank, e.customer, e.contacts, e.handle_s) for e in expected]

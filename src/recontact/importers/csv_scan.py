@@ -29,7 +29,7 @@ def read_csv_sql(path: Path, columns: list[str], *, delimiter: str, encoding: st
 
 
 def extra_json_sql(columns: list[str]) -> str:
-    """A JSON object of the given text columns (NULL when there are none); NULL values dropped."""
+    """A JSON object of the given text columns; NULL when there are none or all are empty."""
     if not columns:
         return "CAST(NULL AS VARCHAR)"
     pairs = ", ".join(f"{sql_str(c)}, {sql_ident(c)}" for c in columns)

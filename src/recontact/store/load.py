@@ -129,7 +129,8 @@ def _stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, p
     """Read the file once into ``_staged`` (typed columns and ``_reason``), in file order: the
     table's ``rowid`` is the record's ordinal (DuckDB preserves insertion order)."""
     items, reasons = _typed_columns(scan, options.region)
-    reason = f"concat_ws('; ', _reject, {', '.join(reasons)})"
+    # A format-level reason (not JSON, unknown disposition…) says all; field reasons would be noise.
+    reason = f"coalesce(_reject, concat_ws('; ', {', '.join(reasons)}))"
     sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {', '.join(items)}, "
            f"nullif({reason}, '') AS _reason FROM ({scan.sql})")
     try:
