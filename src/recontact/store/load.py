@@ -50,52 +50,53 @@ class ImportSummary:
     rejects_file: str | None = None
 
 
-def _typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str]]:
-    """SELECT items producing every canonical column, and the reason expressions."""
+def _typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[str]]:
+    """The staging query's parts: inner SELECT items (raw text kept as ``_raw_<field>`` beside the
+    typed columns), outer SELECT items, and the reason expressions over both."""
     present = set(scan.fields)
 
     def raw(name: str) -> str:
         return name if name in present else "CAST(NULL AS VARCHAR)"
 
-    items: list[str] = []
+    inner: list[str] = []
     reasons: list[str] = []
     for name in CONTACT_FIELDS:
-        col = raw(name)
+        col, kept = raw(name), f"_raw_{name}"
         if name == "started_at":
-            value, reason = validate.timestamp_sql(col, scan.time_format)
+            value, reason = validate.timestamp_sql(kept, name, scan.time_format)
         elif name in NUMERIC_FIELDS:
-            value, reason = validate.number_sql(col, name, non_negative=name != "csat")
+            value, reason = validate.number_sql(kept, name, name, non_negative=name != "csat")
         elif name in BOOLEAN_FIELDS:
-            value, reason = validate.boolean_sql(col, name)
+            value, reason = validate.boolean_sql(kept, name, name)
         elif name == "channel":
-            value, reason = validate.channel_sql(col)
+            value, reason = validate.channel_sql(kept, name)
         elif name == "direction":
-            value, reason = validate.direction_sql(col)
+            value, reason = validate.direction_sql(kept, name)
         elif name == "email":
-            value, reason = normalize_email_sql(col), "NULL"
+            value, reason = normalize_email_sql(kept), validate.NO_REASON
         elif name == "phone":
-            value, reason = nanp_fast_path_sql(col, region), "NULL"
+            value, reason = nanp_fast_path_sql(kept, region), validate.NO_REASON
         else:
-            value, reason = validate.text_sql(col)
-        items.append(f"{value} AS {name}")
-        reasons.append(reason)
-    phone, channel = validate.text_sql(raw("phone"))[0], validate.channel_sql(raw("channel"))[0]
-    items += [
+            value, reason = validate.text_sql(kept)
+        inner.append(f"{value} AS {name}")
+        if reason != validate.NO_REASON:
+            reasons.append(reason)
+    raws = [f"{raw(name)} AS _raw_{name}" for name in CONTACT_FIELDS]
+    # Every scan selects _extra, but it is not in scan.fields: rows differing only in unmapped
+    # columns must not be taken for duplicates.
+    hashed = " || chr(31) || ".join(f"coalesce({c}, '')" for c in (*(f"_raw_{f}" for f in CONTACT_FIELDS), "_extra"))
+    outer = [
+        *CONTACT_FIELDS,
         "CAST(NULL AS VARCHAR) AS extension",
-        f"{phone} AS phone_raw",
+        "nullif(trim(_raw_phone), '') AS phone_raw",
         # An empty caller id on a call is withheld; withheld words are spotted with the slow path.
-        f"({phone} IS NULL AND coalesce({channel} = 'phone', false)) AS withheld",
+        "(nullif(trim(_raw_phone), '') IS NULL AND coalesce(channel = 'phone', false)) AS withheld",
+        f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({hashed}) ELSE contact_id END AS dedupe_key",
+        "_extra AS extra",
     ]
-    # Every scan selects _extra, but it is not in scan.fields: raw() would turn it into NULL and rows
-    # differing only in unmapped columns would be dropped as duplicates.
-    hashed = " || chr(31) || ".join(f"coalesce({c}, '')" for c in (*map(raw, CONTACT_FIELDS), "_extra"))
-    contact_id = validate.text_sql(raw("contact_id"))[0]
-    items.append(f"CASE WHEN {contact_id} IS NULL THEN 'md5:' || md5({hashed}) ELSE {contact_id} END "
-                 "AS dedupe_key")
-    items.append("_extra AS extra")
     if _has_own_lines(scan):
-        items.append("_line")
-    return items, reasons
+        outer.append("_line")
+    return [*raws, *inner], outer, reasons
 
 
 def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) -> None:
@@ -128,11 +129,12 @@ def _stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, p
            progress: Progress | None) -> None:
     """Read the file once into ``_staged`` (typed columns and ``_reason``), in file order: the
     table's ``rowid`` is the record's ordinal (DuckDB preserves insertion order)."""
-    items, reasons = _typed_columns(scan, options.region)
+    inner, outer, reasons = _typed_columns(scan, options.region)
+    own_line = ", _line" if _has_own_lines(scan) else ""
     # A format-level reason (not JSON, unknown disposition…) says all; field reasons would be noise.
-    reason = f"coalesce(_reject, concat_ws('; ', {', '.join(reasons)}))"
-    sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {', '.join(items)}, "
-           f"nullif({reason}, '') AS _reason FROM ({scan.sql})")
+    reason = f"coalesce(_reject, nullif(concat_ws('; ', {', '.join(reasons)}), ''))"
+    sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {', '.join(outer)}, {reason} AS _reason "
+           f"FROM (SELECT {', '.join(inner)}, _extra, _reject{own_line} FROM ({scan.sql}))")
     try:
         _run_with_progress(con, sql, progress)
     except duckdb.Error as e:
@@ -300,12 +302,13 @@ def _resolve_identities(con: duckdb.DuckDBPyConnection, ids: _Idents) -> None:
         SELECT n.ident, split_part(n.ident, ':', 1), substr(n.ident, strpos(n.ident, ':') + 1), t.customer_key
         FROM _nodes n JOIN _target_arrow t USING (id) WHERE n.known = 0
     """)
-    # Identifiers seen alone on every record: a new customer each, keyed in identifier order.
+    # Identifiers seen alone on every record: a new customer each, keyed in order of first sighting.
     con.execute(f"""
         INSERT INTO identifiers
         SELECT ident, split_part(ident, ':', 1), substr(ident, strpos(ident, ':') + 1),
-               {res.next_key} - 1 + row_number() OVER (ORDER BY hash(ident), ident)
-        FROM (SELECT DISTINCT {ids.primary} AS ident FROM _staged s WHERE s._reason IS NULL AND {ids.count} = 1) n
+               {res.next_key} - 1 + row_number() OVER (ORDER BY first)
+        FROM (SELECT {ids.primary} AS ident, min(s.rowid) AS first FROM _staged s
+              WHERE s._reason IS NULL AND {ids.count} = 1 GROUP BY ALL) n
         ANTI JOIN identifiers USING (ident)
     """)
     con.unregister("_target_arrow")

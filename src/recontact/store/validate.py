@@ -1,7 +1,9 @@
 """SQL that turns an importer's text columns into typed canonical columns plus a reject reason.
 
-Each ``*_sql`` function returns ``(value_expression, reason_expression)``: the reason is NULL when
-the value is fine (missing optional values are fine), else a message naming the field and value.
+Each ``*_sql(raw, typed)`` function returns ``(value, reason)``: ``value`` computes the typed
+value from the ``raw`` text column; ``reason`` looks at ``raw`` and at the already computed
+``typed`` column (so no cast runs twice) and is NULL when the value is fine (missing optional
+values are fine), else a message naming the field and the value.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from recontact.schema import (
     FALSE_WORDS,
     TRUE_WORDS,
 )
+
+NO_REASON = "CAST(NULL AS VARCHAR)"
 
 
 def _quoted(col: str) -> str:
@@ -28,35 +32,35 @@ def _words(words: frozenset[str]) -> str:
     return ", ".join(sql_str(w) for w in sorted(words))
 
 
-def timestamp_sql(col: str, time_format: str | None) -> tuple[str, str]:
+def timestamp_sql(raw: str, typed: str, time_format: str | None) -> tuple[str, str]:
     """Instant from ISO 8601 text (offset honoured; naive text read in the session time zone), or
     from ``time_format`` (strptime) when given."""
     if time_format:
-        value = f"CAST(try_strptime(trim({col}), {sql_str(time_format)}) AS TIMESTAMPTZ)"
+        value = f"CAST(try_strptime(trim({raw}), {sql_str(time_format)}) AS TIMESTAMPTZ)"
         hint = f"does not match --time-format {time_format}"
     else:
-        value = f"TRY_CAST(trim({col}) AS TIMESTAMPTZ)"
+        value = f"TRY_CAST(trim({raw}) AS TIMESTAMPTZ)"
         hint = "is not an ISO 8601 time (give --time-format for other layouts)"
-    reason = (f"CASE WHEN NOT {_present(col)} THEN 'started_at is missing' "
-              f"WHEN {value} IS NULL THEN 'started_at ' || {_quoted(col)} || ' {hint}' END")
+    reason = (f"CASE WHEN {typed} IS NOT NULL THEN NULL WHEN NOT {_present(raw)} THEN 'started_at is missing' "
+              f"ELSE 'started_at ' || {_quoted(raw)} || ' {hint}' END")
     return value, reason
 
 
-def number_sql(col: str, field: str, *, non_negative: bool = True) -> tuple[str, str]:
+def number_sql(raw: str, typed: str, field: str, *, non_negative: bool = True) -> tuple[str, str]:
     """A finite number; optionally not negative."""
-    value = f"TRY_CAST(trim({col}) AS DOUBLE)"
-    bad = f"({value} IS NULL OR NOT isfinite({value}){f' OR {value} < 0' if non_negative else ''})"
-    reason = (f"CASE WHEN {_present(col)} AND {bad} THEN '{field} ' || {_quoted(col)} "
+    value = f"CASE WHEN {_present(raw)} THEN TRY_CAST(trim({raw}) AS DOUBLE) END"
+    bad = f"({typed} IS NULL OR NOT isfinite({typed}){f' OR {typed} < 0' if non_negative else ''})"
+    reason = (f"CASE WHEN {_present(raw)} AND {bad} THEN '{field} ' || {_quoted(raw)} "
               f"|| ' is not a {'non-negative ' if non_negative else ''}number' END")
-    return f"CASE WHEN {_present(col)} THEN {value} END", reason
+    return value, reason
 
 
-def boolean_sql(col: str, field: str) -> tuple[str, str]:
+def boolean_sql(raw: str, typed: str, field: str) -> tuple[str, str]:
     """true/false, yes/no, y/n, 1/0, t/f in any case."""
-    low = f"lower(trim({col}))"
+    low = f"lower(trim({raw}))"
     value = (f"CASE WHEN {low} IN ({_words(TRUE_WORDS)}) THEN true "
              f"WHEN {low} IN ({_words(FALSE_WORDS)}) THEN false END")
-    reason = (f"CASE WHEN {_present(col)} AND {value} IS NULL THEN '{field} ' || {_quoted(col)} "
+    reason = (f"CASE WHEN {typed} IS NULL AND {_present(raw)} THEN '{field} ' || {_quoted(raw)} "
               f"|| ' is not true/false, yes/no, y/n or 1/0' END")
     return value, reason
 
@@ -66,21 +70,20 @@ def _synonyms(low: str, synonyms: dict[str, str]) -> str:
     return f"CASE {low} {cases} ELSE {low} END"
 
 
-def channel_sql(col: str) -> tuple[str, str]:
+def channel_sql(raw: str, typed: str) -> tuple[str, str]:
     """Lower-cased, common synonyms folded (call -> phone, e-mail -> email…); others kept."""
-    low = f"nullif(lower(trim({col})), '')"
-    return _synonyms(low, CHANNEL_SYNONYMS), "CAST(NULL AS VARCHAR)"
+    return _synonyms(f"nullif(lower(trim({raw})), '')", CHANNEL_SYNONYMS), NO_REASON
 
 
-def direction_sql(col: str) -> tuple[str, str]:
+def direction_sql(raw: str, typed: str) -> tuple[str, str]:
     """inbound / outbound (in, out, incoming, outgoing accepted); missing means inbound."""
-    low = f"lower(trim({col}))"
-    value = f"coalesce(CASE WHEN {_present(col)} THEN {_synonyms(low, DIRECTION_SYNONYMS)} END, 'inbound')"
-    reason = (f"CASE WHEN {value} NOT IN ('inbound', 'outbound') THEN 'direction ' || {_quoted(col)} "
+    value = f"coalesce(CASE WHEN {_present(raw)} THEN {_synonyms(f'lower(trim({raw}))', DIRECTION_SYNONYMS)} END, "\
+            "'inbound')"
+    reason = (f"CASE WHEN {typed} NOT IN ('inbound', 'outbound') THEN 'direction ' || {_quoted(raw)} "
               f"|| ' is not inbound or outbound' END")
     return value, reason
 
 
-def text_sql(col: str) -> tuple[str, str]:
+def text_sql(raw: str, typed: str = "") -> tuple[str, str]:
     """Trimmed text; empty is NULL."""
-    return f"nullif(trim({col}), '')", "CAST(NULL AS VARCHAR)"
+    return f"nullif(trim({raw}), '')", NO_REASON
