@@ -68,5 +68,8 @@ WITHHELD_WORDS: Final = frozenset({
     "blocked", "none", "null", "n/a", "na", "?", "-",
 })
 
+#: Placeholders exports write for "no value" in identifier columns (ServiceNow's ``?``, ``N/A``…).
+MISSING_WORDS: Final = frozenset({"?", "-", "--", "n/a", "na", "none", "null", "nil", "unknown", "#n/a"})
+
 #: Identifier kinds as they appear in ``kind:value`` strings, in display order.
 IDENTIFIER_KINDS: Final = ("phone", "extension", "email", "account", "employee")

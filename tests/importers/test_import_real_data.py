@@ -119,3 +119,21 @@ def test_bpi2016_without_an_id_column_loses_nothing(bpi_csv, run_import):
     hash included ``extra``."""
     s = run_import(bpi_csv, column_map={k: v for k, v in BPI_MAP.items() if k != "ComplaintID"})
     assert (s.imported, s.duplicates) == (289, 0)
+
+
+# --- UCI incident event log (ServiceNow audit rows; one row per update) ---------------------------
+
+
+def test_uci_incident_log_keeps_one_contact_per_incident(shared_data, run_import, query):
+    """Keyed on the incident number, the 141,712 update rows collapse to one contact per incident
+    (the first row), and the literal ``?`` caller is no customer.
+
+    python: first = {}; for r in csv.DictReader(f): first.setdefault(r['number'], r['caller_id'])
+    -> 24,918 incidents; 3 whose first row has caller '?'; 5,244 distinct other callers."""
+    s = run_import(shared_data / "uci-incident-event-log" / "incident_event_log.csv",
+                   column_map={"caller_id": "account_id", "opened_at": "started_at", "number": "contact_id"},
+                   time_format="%d/%m/%Y %H:%M")
+    assert (s.read, s.imported, s.duplicates, s.rejected) == (141_712, 24_918, 116_794, 0)
+    assert s.unidentified == 3
+    assert query("SELECT count(DISTINCT customer_key) FROM contacts") == [(5_244,)]
+    assert query("SELECT count(*) FROM identifiers WHERE value = '?'") == [(0,)]

@@ -128,3 +128,17 @@ def test_identities_link_across_formats(samples, run_import, query):
     assert query("SELECT source, count(*) FROM contacts WHERE customer_key = ? GROUP BY 1 ORDER BY 1", [key]) == [
         ("asterisk", 4), ("csv", 4), ("jsonl", 2),
     ]
+
+
+def test_placeholder_identifiers_never_join_people(tmp_path, run_import, query):
+    """``?``, ``N/A``, ``unknown`` in an account or e-mail column mean "no value": two strangers
+    with ``?`` as account must not become one customer."""
+    f = tmp_path / "placeholders.csv"
+    f.write_text("contact_id,started_at,phone,account_id,email\n"
+                 "p1,2026-01-05T09:00:00Z,(415) 555-0134,?,N/A\n"
+                 "p2,2026-01-05T10:00:00Z,(212) 555-0123,?,unknown\n"
+                 "p3,2026-01-05T11:00:00Z,,?,\n")
+    s = run_import(f)
+    assert (s.imported, s.unidentified) == (3, 1)
+    assert customers(query) == {1: ["phone:+14155550134"], 2: ["phone:+12125550123"]}
+    assert key_of(query, "p3") is None

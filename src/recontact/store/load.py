@@ -73,7 +73,9 @@ def _typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[
         elif name == "direction":
             value, reason = validate.direction_sql(kept, name)
         elif name == "email":
-            value, reason = normalize_email_sql(kept), validate.NO_REASON
+            value, reason = normalize_email_sql(validate.identifier_sql(kept)[0]), validate.NO_REASON
+        elif name in ("account_id", "employee_id"):
+            value, reason = validate.identifier_sql(kept)
         elif name == "phone":
             value, reason = nanp_fast_path_sql(kept, region), validate.NO_REASON
         else:

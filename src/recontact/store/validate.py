@@ -13,6 +13,7 @@ from recontact.schema import (
     CHANNEL_SYNONYMS,
     DIRECTION_SYNONYMS,
     FALSE_WORDS,
+    MISSING_WORDS,
     TRUE_WORDS,
 )
 
@@ -87,3 +88,10 @@ def direction_sql(raw: str, typed: str) -> tuple[str, str]:
 def text_sql(raw: str, typed: str = "") -> tuple[str, str]:
     """Trimmed text; empty is NULL."""
     return f"nullif(trim({raw}), '')", NO_REASON
+
+
+def identifier_sql(raw: str, typed: str = "") -> tuple[str, str]:
+    """Trimmed identifier text; empty and placeholders (``?``, ``N/A``, ``unknown``…) are NULL, so
+    they never join unrelated people into one customer."""
+    return (f"CASE WHEN lower(trim({raw})) IN ({_words(MISSING_WORDS)}) THEN NULL ELSE nullif(trim({raw}), '') END",
+            NO_REASON)
