@@ -61,7 +61,7 @@ def _typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[
     inner: list[str] = []
     reasons: list[str] = []
     for name in CONTACT_FIELDS:
-        col, kept = raw(name), f"_raw_{name}"
+        kept = f"_raw_{name}"
         if name == "started_at":
             value, reason = validate.timestamp_sql(kept, name, scan.time_format)
         elif name in NUMERIC_FIELDS:
