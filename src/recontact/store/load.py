@@ -240,16 +240,28 @@ class _Idents:
 
     parts: tuple[str, ...]
     all_parts: tuple[str, ...]
+    shared_list: tuple[str, ...] = ()
+
+    COLUMNS = (("phone", "phone"), ("extension", "extension"), ("email", "email"),
+               ("account", "account_id"), ("employee", "employee_id"))
 
     @classmethod
     def build(cls, shared: list[str]) -> _Idents:
-        raw = tuple(f"CASE WHEN s.{col} IS NOT NULL THEN '{kind}:' || s.{col} END" for kind, col in (
-            ("phone", "phone"), ("extension", "extension"), ("email", "email"),
-            ("account", "account_id"), ("employee", "employee_id")))
+        raw = tuple(f"CASE WHEN s.{col} IS NOT NULL THEN '{kind}:' || s.{col} END" for kind, col in cls.COLUMNS)
         if not shared:
             return cls(raw, raw)
         listed = ", ".join(map(sql_str, shared))
-        return cls(tuple(f"CASE WHEN ({p}) NOT IN ({listed}) THEN {p} END" for p in raw), raw)
+        return cls(tuple(f"CASE WHEN ({p}) NOT IN ({listed}) THEN {p} END" for p in raw), raw, tuple(shared))
+
+    def distinct_values(self) -> str:
+        """SQL: every (kind, value) of the valid rows with the rowid it first appears at."""
+        parts = []
+        for kind, col in self.COLUMNS:
+            listed = [v.partition(":")[2] for v in self.shared_list if v.startswith(f"{kind}:")]
+            unlisted = f" AND s.{col} NOT IN ({', '.join(map(sql_str, listed))})" if listed else ""
+            parts.append(f"SELECT '{kind}' AS kind, s.{col} AS value, min(s.rowid) AS first FROM _staged s "
+                         f"WHERE s._reason IS NULL AND s.{col} IS NOT NULL{unlisted} GROUP BY s.{col}")
+        return " UNION ALL ".join(parts)
 
     @property
     def primary(self) -> str:
@@ -304,14 +316,13 @@ def _resolve_identities(con: duckdb.DuckDBPyConnection, ids: _Idents) -> None:
         SELECT n.ident, split_part(n.ident, ':', 1), substr(n.ident, strpos(n.ident, ':') + 1), t.customer_key
         FROM _nodes n JOIN _target_arrow t USING (id) WHERE n.known = 0
     """)
-    # Identifiers seen alone on every record: a new customer each, keyed in order of first sighting.
+    # Identifiers still unknown were only ever seen alone (else they would be linked by now):
+    # a new customer each, keyed in order of first sighting.
     con.execute(f"""
         INSERT INTO identifiers
-        SELECT ident, split_part(ident, ':', 1), substr(ident, strpos(ident, ':') + 1),
-               {res.next_key} - 1 + row_number() OVER (ORDER BY first)
-        FROM (SELECT {ids.primary} AS ident, min(s.rowid) AS first FROM _staged s
-              WHERE s._reason IS NULL AND {ids.count} = 1 GROUP BY ALL) n
-        ANTI JOIN identifiers USING (ident)
+        SELECT n.kind || ':' || n.value, n.kind, n.value, {res.next_key} - 1 + row_number() OVER (ORDER BY n.first)
+        FROM ({ids.distinct_values()}) n
+        ANTI JOIN identifiers i ON i.ident = n.kind || ':' || n.value
     """)
     con.unregister("_target_arrow")
     con.unregister("_merged_arrow")
