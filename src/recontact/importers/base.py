@@ -44,11 +44,13 @@ class Scan:
     object of the columns recontact does not know, or NULL) and ``_reject`` (a format-level reason
     the row cannot be used, or NULL). ``rejects_table`` names the DuckDB ``store_rejects`` table the
     scan fills with rows the CSV reader could not split. ``header_lines`` is how many lines come
-    before the first record, for line numbers.
+    before the first record, for line numbers; a scan that knows each record's line exactly selects
+    it as ``_line`` and sets ``own_lines``.
     """
 
     sql: str
     header_lines: int = 0
+    own_lines: bool = False
     rejects_table: str | None = None
     time_format: str | None = None
     notes: list[str] = field(default_factory=list)

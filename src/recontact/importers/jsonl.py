@@ -42,7 +42,7 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
         f"FROM (SELECT row_number() OVER () AS _line, line FROM {source}) WHERE trim(line) <> '')"
     )
     notes = [] if encoding == "utf-8" else [f"read as {encoding}"]
-    return Scan(sql=sql, header_lines=0, rejects_table=None, time_format=options.time_format, notes=notes)
+    return Scan(sql=sql, header_lines=0, own_lines=True, time_format=options.time_format, notes=notes)
 
 
 def _json_key(key: str) -> str:

@@ -96,7 +96,7 @@ def _typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[
         f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({hashed}) ELSE contact_id END AS dedupe_key",
         "_extra AS extra",
     ]
-    if _has_own_lines(scan):
+    if scan.own_lines:
         outer.append("_line")
     return [*raws, *inner], outer, reasons
 
@@ -132,7 +132,7 @@ def _stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, p
     """Read the file once into ``_staged`` (typed columns and ``_reason``), in file order: the
     table's ``rowid`` is the record's ordinal (DuckDB preserves insertion order)."""
     inner, outer, reasons = _typed_columns(scan, options.region)
-    own_line = ", _line" if _has_own_lines(scan) else ""
+    own_line = ", _line" if scan.own_lines else ""
     # A format-level reason (not JSON, unknown disposition…) says all; field reasons would be noise.
     reason = f"coalesce(_reject, nullif(concat_ws('; ', {', '.join(reasons)}), ''))"
     sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {', '.join(outer)}, {reason} AS _reason "
@@ -184,7 +184,7 @@ def _line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, structural: list[Rejec
 
     The k-th parsed record sits on line ``header_lines + k`` plus the unreadable lines the reader
     set aside before it (one physical line per record assumed, as in every export we know)."""
-    if _has_own_lines(scan):
+    if scan.own_lines:
         return "s._line"
     # rowids of a table written in one statement are consecutive, in insertion (= file) order,
     # but start at an offset inside a transaction.
@@ -207,10 +207,6 @@ def _line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, structural: list[Rejec
     """)
     con.unregister("_skipped_arrow")
     return "(SELECT line FROM _lines WHERE _lines.r = s.rowid)"
-
-
-def _has_own_lines(scan: Scan) -> bool:
-    return "_line" in scan.sql.split("FROM")[0]
 
 
 def _value_rejects(con: duckdb.DuckDBPyConnection, file: str, line: str) -> list[Reject]:
