@@ -228,3 +228,15 @@ def test_line_numbers_after_a_multi_line_field(tmp_path: Path, run_import):
     path.write_text('contact_id,started_at,note\na1,2026-01-05T09:00:00Z,"two\nlines"\na2,bad,x\n')
     s = run_import(path)
     assert [r.line for r in s.rejects] == [4]
+
+
+def test_progress_rises_to_100(tmp_path):
+    """The progress callback (the CLI's progress bar) only moves forward and ends at 100 %."""
+    from recontact import desk, samples
+    from recontact.config import Settings
+
+    samples.write_csv(tmp_path / "d.csv", 20_000)
+    seen: list[float] = []
+    desk.import_contacts(tmp_path / "s.duckdb", desk.ImportRequest(path=tmp_path / "d.csv"), Settings(),
+                         progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 100.0 and all(0 <= p <= 100 for p in seen)

@@ -28,7 +28,8 @@ from recontact.schema import BOOLEAN_FIELDS, CONTACT_FIELDS, NUMERIC_FIELDS
 from recontact.store import validate
 from recontact.store.contacts import Store
 
-Progress = Callable[[float], None]  # called with 0..100 while the file is read
+Progress = Callable[[float], None]  # called with the percentage of the import done, rising to 100
+READ_SHARE = 60.0  # of the progress bar: reading the file; the rest: identities and writing
 _NEXT_KEY = "next_customer_key"  # meta key: the first customer key never handed out
 
 
@@ -101,8 +102,10 @@ def _typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[
     return [*raws, *inner], outer, reasons
 
 
-def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) -> None:
-    """Execute one long statement, reporting DuckDB's own progress estimate from a side thread."""
+def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None,
+                       share: float = READ_SHARE) -> None:
+    """Execute one long statement, reporting DuckDB's own progress estimate (scaled to the first
+    ``share`` percent of the whole import) from a side thread."""
     if progress is None:
         con.execute(sql)
         return
@@ -115,7 +118,7 @@ def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: Progr
             except duckdb.Error:
                 return
             if pct is not None and pct >= 0:
-                progress(float(pct))
+                progress(min(float(pct), 100.0) * share / 100)
 
     watcher = threading.Thread(target=poll, daemon=True)
     watcher.start()
@@ -124,7 +127,7 @@ def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: Progr
     finally:
         done.set()
         watcher.join()
-    progress(100.0)
+    progress(share)
 
 
 def _stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, path: Path,
@@ -377,10 +380,13 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
             raise InputFileError(f"{file}: no valid contact in {staged + len(structural)} rows{first}")
         ids = _Idents.build(deny_list_identifiers(deny_list, options.region))
         _mark_duplicates(con, importer.NAME)
+        _report(progress, 70.0)
         _resolve_identities(con, ids)
+        _report(progress, 80.0)
         import_id = _scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")
         counts = _insert_contacts(con, importer.NAME, import_id, ids, line)
         summary.imported, summary.unidentified, summary.withheld, summary.shared = counts
+        _report(progress, 100.0)
         summary.rejected = len(rejects)
         summary.rejects = rejects
         summary.read = staged + len(structural)
@@ -399,6 +405,11 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}_scan")
     return summary
+
+
+def _report(progress: Progress | None, pct: float) -> None:
+    if progress is not None:
+        progress(pct)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
