@@ -22,40 +22,12 @@ from hypothesis import strategies as st
 import reference
 from recontact import desk
 from recontact.config import Settings
-from recontact.store.contacts import open_store
 from reference import Contact
+from store_helpers import import_store, store_keys
 
 ANN = "+14155550101"
 BO = "+12125550102"
 CY = "+16175550103"
-
-
-def import_store(tmp: Path, contacts: list[Contact], config: Settings) -> Path:
-    """Write ``contacts`` as a canonical CSV and import them into a new store; every row must land."""
-    path = reference.write_csv(tmp / "contacts.csv", contacts)
-    db = tmp / "store.duckdb"
-    summary = desk.import_contacts(db, desk.ImportRequest(path, source="csv"), config)
-    assert (summary.imported, summary.rejected) == (len(contacts), 0), summary.rejects
-    return db
-
-
-def store_keys(db: Path, contacts: list[Contact]) -> dict[frozenset[str], int]:
-    """Reference customer -> the store's customer key; the store must group identifiers exactly as
-    the reference does (DESIGN.md, "Concepts": Customer — identifiers seen together are one)."""
-    with open_store(db, create=False) as store:
-        rows = store.con.execute("SELECT ident, customer_key FROM identifiers").fetchall()
-    key = dict(rows)
-    by_key: dict[int, set[str]] = {}
-    for ident, k in rows:
-        by_key.setdefault(k, set()).add(ident)
-    out = {}
-    for who in set(reference.customers(contacts).values()):
-        keys = {key[i] for i in who}
-        assert len(keys) == 1, f"{sorted(who)} split over keys {keys}"
-        (k,) = keys
-        assert by_key[k] == who
-        out[who] = k
-    return out
 
 
 def check_top(contacts: list[Contact], config: Settings, period: str, n: int,
