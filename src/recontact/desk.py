@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from recontact import importers
 from recontact.config import Settings
 from recontact.engines.duckdb import ibis_connection, set_timezone
-from recontact.errors import UnknownCustomerError
+from recontact.errors import ConfigError, UnknownCustomerError
 from recontact.identity.deny_list import deny_list_identifiers
 from recontact.identity.phone import classify_caller_id
 from recontact.importers.base import ImportOptions
@@ -27,6 +27,7 @@ from recontact.metrics.callers import Period
 from recontact.metrics.callers import top_callers as top_callers_expr
 from recontact.metrics.contacts import countable_inbound
 from recontact.rules.batch import flags as flags_expr
+from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
 from recontact.store.contacts import Store, open_store
 from recontact.store.load import ImportSummary, Progress, import_file
@@ -123,11 +124,32 @@ def _local(ts: datetime, settings: Settings) -> datetime:
     return ts.astimezone(ZoneInfo(settings.timezone))
 
 
-def list_flags(db: Path, settings: Settings) -> list[dict[str, Any]]:
-    """Every customer that crossed a rule: rule, customer, crossing contact and time, count."""
+def select_rules(settings: Settings, names: Sequence[str] = ()) -> tuple[Rule, ...]:
+    """The configured rules called ``names`` (all when empty); ConfigError naming the unknown ones."""
+    if not names:
+        return settings.rules
+    known = {r.name: r for r in settings.rules}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"no rule called {', '.join(unknown)}; rules in force: {', '.join(known)}")
+    return tuple(known[n] for n in dict.fromkeys(names))
+
+
+def list_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since: date | None = None,
+               customer_key: int | None = None) -> list[dict[str, Any]]:
+    """Every customer that crossed a rule: rule, customer, crossing contact and time, count.
+
+    ``rules`` narrows to some rules by name; ``since`` keeps flags crossed on or after that local
+    date (the configured time zone); ``customer_key`` computes one customer's flags only."""
+    chosen = select_rules(settings, rules)
     with open_store(db, create=False) as store:
         contacts = _countable(store, settings)
-        rows = flags_expr(contacts, settings.rules).to_pyarrow().to_pylist()
+        if customer_key is not None:
+            contacts = contacts.filter(contacts.customer_key == customer_key)
+        rows = flags_expr(contacts, chosen).to_pyarrow().to_pylist()
+        if since is not None:
+            start = datetime.combine(since, time(0), ZoneInfo(settings.timezone))
+            rows = [r for r in rows if r["crossed_at"] >= start]
         idents = identifiers_of(store, (r["customer_key"] for r in rows))
     return [{
         "customer_key": format_key(r["customer_key"]),
@@ -197,7 +219,7 @@ def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any
             "started_at", "channel", "direction", "category", "agent_id", "contact_id", "talk_s", "hold_s",
             "wrap_s", "resolved", "source", "line",
         ).to_pyarrow().to_pylist()
-    flags = [f for f in list_flags(db, settings) if f["customer_key"] == format_key(key)]
+    flags = list_flags(db, settings, customer_key=key)
     for r in rows:
         r["started_at"] = _local(r["started_at"], settings)
     return {"customer_key": format_key(key), "identifiers": idents, "contacts": rows, "flags": flags}

@@ -166,3 +166,22 @@ def test_every_setting_is_documented() -> None:
     text = (DOCS / "configuration.md").read_text()
     for field in Settings.model_fields:
         assert f"`{field}`" in text, f"docs/configuration.md does not document {field}"
+
+
+def test_flags_narrowed_by_rule_and_since(desk_db: Path) -> None:
+    every = json.loads(invoke("flags", "--db", str(desk_db), "-o", "json")[1])
+    code, out = invoke("flags", "--db", str(desk_db), "--rule", "same-issue-7d", "-o", "json")
+    same = json.loads(out)
+    assert code == 0 and same == [f for f in every if f["rule"] == "same-issue-7d"]
+    cut = sorted(f["crossed_at"] for f in every)[len(every) // 2][:10]
+    code, out = invoke("flags", "--db", str(desk_db), "--since", cut, "-o", "json")
+    assert json.loads(out) == [f for f in every if f["crossed_at"][:10] >= cut]
+    result = runner.invoke(app, ["flags", "--db", str(desk_db), "--rule", "nope"])
+    assert result.exit_code == 1 and "no rule called nope" in result.stderr and "repeat-30d" in result.stderr
+
+
+def test_customer_flags_are_the_customers_own(desk_db: Path) -> None:
+    every = json.loads(invoke("flags", "--db", str(desk_db), "-o", "json")[1])
+    key = every[0]["customer_key"]
+    mine = json.loads(invoke("customer", key, "--db", str(desk_db), "-o", "json")[1])["flags"]
+    assert mine == [f for f in every if f["customer_key"] == key]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -156,12 +157,18 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
 
 
 @app.command()
-def flags(db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None) -> None:
+def flags(
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="Only this rule (repeatable).")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only flags crossed on or after "
+                                                   "this date (configured time zone).")] = None,
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
     """Customers who crossed a chronic-caller rule: which rule, at which contact, when, how many."""
     settings = _settings(config)
-    rows = desk.list_flags(db, settings)
+    chosen = desk.select_rules(settings, rule or [])
+    rows = desk.list_flags(db, settings, rules=[r.name for r in chosen], since=since.date() if since else None)
     emit_rows(rows, output, title=f"Chronic callers ({len(rows)} flags; rules: "
-                                  f"{', '.join(r.name for r in settings.rules)})",
+                                  f"{', '.join(r.name for r in chosen)})",
               columns=["crossed_at", "rule", "count", "customer_key", "identifiers", "category", "contact_id"],
               empty="no customer crossed a rule")
 

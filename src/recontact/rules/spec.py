@@ -6,7 +6,9 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from recontact.schema import CHANNEL_SYNONYMS
 
 _SHORT_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -52,9 +54,21 @@ class Rule(BaseModel):
     unresolved_only: bool = False
     description: str = ""
 
-    def model_post_init(self, __context: Any) -> None:
-        if self.window <= timedelta(0):
-            raise ValueError(f"rule {self.name}: window must be positive")
+    @field_validator("window")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("window must be positive")
+        return v
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, v: str | None) -> str | None:
+        """Spelled as imports store channels: lower case, synonyms folded (``Call`` -> ``phone``)."""
+        if v is None:
+            return None
+        low = v.strip().lower()
+        return CHANNEL_SYNONYMS.get(low, low)
 
     def summary(self) -> str:
         """One line a person reads, e.g. ``≥ 3 inbound contacts in the same category within 7d``."""
