@@ -121,7 +121,9 @@ def identifiers_of(store: Store, keys: Iterable[int]) -> dict[int, list[str]]:
 
 
 def _local(ts: datetime, settings: Settings) -> datetime:
-    return ts.astimezone(ZoneInfo(settings.timezone))
+    """``ts`` in the configured zone (the engine usually returns it so already: no conversion)."""
+    zone = ZoneInfo(settings.timezone)
+    return ts if ts.tzinfo is zone else ts.astimezone(zone)
 
 
 def select_rules(settings: Settings, names: Sequence[str] = ()) -> tuple[Rule, ...]:
