@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -71,9 +73,10 @@ def demo(
     emit_rows(shown, output, title=f"Chronic callers: {len(flags):,} flags, latest {len(shown)}",
               columns=["crossed_at", "rule", "count", "customer_key", "identifiers"])
     if output is Output.table:
-        stdout.print(f"\nNext:\n  recontact flags --db {db}                 every flag\n"
-                     f"  recontact top --period month --db {db}    monthly top callers\n"
-                     f"  recontact customer {shown[0]['customer_key'] if shown else 'C1'} --db {db}"
-                     f"        one caller's timeline\n"
-                     f"  recontact import YOUR_EXPORT.csv          your own data (see docs/importing.md)",
-                     highlight=False)
+        who = shown[0]["customer_key"] if shown else "C1"
+        stdout.print("\nNext:", *(f"  recontact {cmd}" for cmd in (
+            f"flags --db {db}", f"top --period month --db {db}", f"customer {who} --db {db}",
+            "import YOUR_EXPORT.csv     (see docs/importing.md)")), sep="\n", highlight=False)
+        if shutil.which("recontact") is None:
+            stdout.print(f"(recontact is {sys.argv[0]}; `. .venv/bin/activate` puts it on your PATH)",
+                         highlight=False)
