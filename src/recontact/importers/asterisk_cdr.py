@@ -126,4 +126,5 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     notes = [f"Asterisk {layout} column order, {len(fields)} fields"]
     if options.tz == "UTC":
         notes.append("CDR times carry no zone and were read as UTC; pass --tz for the PBX's zone")
-    return Scan(sql=sql, header_lines=0, rejects_table=rejects, notes=notes, fields=tuple(select))
+    return Scan(sql=sql, header_lines=0, rejects_table=rejects, notes=notes, fields=tuple(select),
+                source_sql=source, source_columns=tuple(names), encoding=encoding)

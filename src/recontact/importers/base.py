@@ -51,6 +51,11 @@ class Scan:
     sql: str
     header_lines: int = 0
     own_lines: bool = False
+    #: For CSV-shaped scans: the ``read_csv(...)`` call, its text columns and encoding, so the store
+    #: can count line breaks inside quoted fields when the file has more lines than records.
+    source_sql: str | None = None
+    source_columns: tuple[str, ...] = ()
+    encoding: str = "utf-8"
     rejects_table: str | None = None
     time_format: str | None = None
     notes: list[str] = field(default_factory=list)

@@ -99,4 +99,5 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     if encoding != "utf-8":
         notes.insert(0, f"read as {encoding}")
     return Scan(sql=sql, header_lines=1, rejects_table=rejects, time_format=options.time_format,
-                notes=notes, fields=tuple(mapping.values()))
+                notes=notes, fields=tuple(mapping.values()), source_sql=source, source_columns=tuple(names),
+                encoding=encoding)

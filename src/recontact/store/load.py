@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,7 +23,8 @@ from recontact.identity.deny_list import deny_list_identifiers
 from recontact.identity.email import normalize_email_sql
 from recontact.identity.phone import classify_caller_id, nanp_fast_path_sql
 from recontact.identity.resolve import resolve_components
-from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
+from recontact.importers.base import ImportOptions, Reject, Scan, sql_ident, sql_str
+from recontact.importers.csv_scan import read_csv_sql
 from recontact.schema import BOOLEAN_FIELDS, CONTACT_FIELDS, NUMERIC_FIELDS
 from recontact.store import validate
 from recontact.store.contacts import Store
@@ -168,48 +169,104 @@ def _slow_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
     con.unregister("_phone_lookup")
 
 
-def _structural_rejects(con: duckdb.DuckDBPyConnection, scan: Scan, file: str) -> list[Reject]:
+def _structural_rejects(con: duckdb.DuckDBPyConnection, scan: Scan, file: str) -> list[tuple[Reject, int]]:
+    """Rows the CSV reader could not split, each with the byte offset it reported."""
     if scan.rejects_table is None:
         return []
     rows = con.execute(
-        f"SELECT line, error_type, error_message, csv_line FROM {scan.rejects_table} ORDER BY line"
+        f"SELECT line, error_type, error_message, csv_line, line_byte_position FROM {scan.rejects_table} "
+        "ORDER BY line"
     ).fetchall()
     # One bad line can yield several errors (one per column); keep the first of each line.
-    seen: dict[int, Reject] = {}
-    for line, kind, message, text in rows:
+    seen: dict[int, tuple[Reject, int]] = {}
+    for line, kind, message, text, offset in rows:
         reason = f"{str(kind).lower().replace('_', ' ')}: {str(message).split(chr(10))[0]}"
-        seen.setdefault(int(line), Reject(file, int(line), reason, str(text or "")))
+        seen.setdefault(int(line), (Reject(file, int(line), reason, str(text or "").strip("\r\n")), int(offset or 0)))
     return list(seen.values())
 
 
-def _line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, structural: list[Reject]) -> str:
-    """SQL for a ``_staged s`` row's line in the file.
+def _lines_at(path: Path, offsets: list[int]) -> list[int]:
+    """The line each byte offset falls on, after any line breaks found at the offset itself
+    (DuckDB's offsets for a rejected row may point at the break before it)."""
+    data = path.read_bytes() if offsets else b""
+    out = []
+    for offset in offsets:
+        while offset < len(data) and data[offset:offset + 1] in (b"\r", b"\n"):
+            offset += 1
+        out.append(data.count(b"\n", 0, offset) + 1)
+    return out
 
-    The k-th parsed record sits on line ``header_lines + k`` plus the unreadable lines the reader
-    set aside before it (one physical line per record assumed, as in every export we know)."""
+
+def _line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, unreadable: list[tuple[Reject, int]],
+              path: Path) -> tuple[str, list[Reject]]:
+    """SQL for a ``_staged s`` row's line in the file (the line its record starts on), and the
+    unreadable rows with their lines.
+
+    The k-th parsed record starts on line ``header_lines + k``, plus the lines set aside before it:
+    unreadable lines, blank lines, and line breaks inside quoted fields of earlier records. Those
+    last two are looked for only when the file has more lines than that simple count explains, so
+    ordinary exports pay for one count of line breaks. (DuckDB's own line numbers for unreadable
+    rows leave out line breaks inside quoted fields; their byte offsets put that right.)"""
+    structural = [r for r, _ in unreadable]
     if scan.own_lines:
-        return "s._line"
+        return "s._line", structural
     # rowids of a table written in one statement are consecutive, in insertion (= file) order,
     # but start at an offset inside a transaction.
     base = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM _staged") - 1
-    skipped = sorted({r.line for r in structural if r.line is not None})
-    if not skipped:
-        return f"({scan.header_lines} + s.rowid - {base})"
-    # The j-th skipped line (1-based) falls before record k iff line_j - header - (j - 1) <= k.
-    # Adjacent skipped lines share one threshold: keep only the largest count for each, or the ASOF
-    # join below may pick the smaller one and number every later record a line too early.
+    records = _scalar(con, "SELECT count(*) FROM _staged")
+    skipped = {r.line for r in structural if r.line is not None}
+    simple = _physical_lines(path, scan.encoding) == scan.header_lines + records + len(skipped)
+    if simple and not skipped:
+        return f"({scan.header_lines} + s.rowid - {base})", structural
+    if not simple:
+        lines = _lines_at(path, [offset for _, offset in unreadable])
+        structural = [replace(r, line=line) for r, line in zip(structural, lines, strict=True)]
+        skipped = set(lines)
+    if simple or scan.source_sql is None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _recnl AS SELECT rowid - {base} AS k, 0 AS nl FROM _staged")
+    else:
+        skipped |= _blank_lines(con, path, scan.encoding)
+        breaks = " + ".join(f"coalesce(length({sql_ident(c)}) - length(replace({sql_ident(c)}, chr(10), '')), 0)"
+                            for c in scan.source_columns)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _recnl AS SELECT row_number() OVER () AS k, {breaks} AS nl "
+                    f"FROM {scan.source_sql}")
+    # Skipped line s_j (j = 0, 1, … in order) comes before record k iff s_j - j <= b(k), where
+    # b(k) is the line record k would start on with nothing skipped. Adjacent skipped lines share a
+    # threshold: keep the largest count, or the ASOF join may pick a smaller one.
     before: dict[int, int] = {}
-    for j, line in enumerate(skipped):
-        before[line - scan.header_lines - j] = j + 1
+    for j, line in enumerate(sorted(skipped)):
+        before[line - j] = j + 1
     con.register("_skipped_arrow", pa.table({"t": pa.array(list(before), pa.int64()),
                                              "n": pa.array(list(before.values()), pa.int64())}))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _lines AS
-        SELECT s.rowid AS r, {scan.header_lines} + s.rowid - {base} + coalesce(k.n, 0) AS line
-        FROM _staged s ASOF LEFT JOIN _skipped_arrow k ON s.rowid - {base} >= k.t
+        WITH r AS (
+            SELECT k, {scan.header_lines} + k
+                      + coalesce(sum(nl) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS b
+            FROM _recnl)
+        SELECT r.k, r.b + coalesce(sk.n, 0) AS line FROM r ASOF LEFT JOIN _skipped_arrow sk ON r.b >= sk.t
     """)
     con.unregister("_skipped_arrow")
-    return "(SELECT line FROM _lines WHERE _lines.r = s.rowid)"
+    return f"(SELECT line FROM _lines WHERE _lines.k = s.rowid - {base})", structural
+
+
+def _physical_lines(path: Path, encoding: str) -> int | None:
+    """How many lines the file has (a last line without a line break counts); None for UTF-16."""
+    if encoding == "utf-16":
+        return None
+    lines, last = 0, b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 24):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (1 if last not in (b"\n", b"") else 0)
+
+
+def _blank_lines(con: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> set[int]:
+    """Numbers of the empty lines of the file (the CSV reader skips them)."""
+    lines, _ = read_csv_sql(path, ["line"], delimiter="\x01", encoding=encoding, header=False, quote="")
+    rows = con.execute(f"SELECT n FROM (SELECT row_number() OVER () AS n, line FROM {lines}) WHERE line IS NULL")
+    return {int(n) for (n,) in rows.fetchall()}
 
 
 def _value_rejects(con: duckdb.DuckDBPyConnection, file: str, line: str) -> list[Reject]:
@@ -370,8 +427,8 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
     try:
         _stage(con, scan, options, path, progress)
         _slow_phones(con, options.region)
-        structural = _structural_rejects(con, scan, file)
-        line = _line_sql(con, scan, structural)
+        unreadable = _structural_rejects(con, scan, file)
+        line, structural = _line_sql(con, scan, unreadable, path)
         rejects = sorted(structural + _value_rejects(con, file, line), key=lambda r: r.line or 0)
         staged = _scalar(con, "SELECT count(*) FROM _staged")
         valid = staged - _scalar(con, "SELECT count(*) FROM _staged WHERE _reason IS NOT NULL")
@@ -399,7 +456,7 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("_staged", "_drop", "_links", "_lines", "_nodes"):
+        for table in ("_staged", "_drop", "_links", "_lines", "_nodes", "_recnl"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if scan.rejects_table:
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
