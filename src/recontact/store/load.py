@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -198,7 +199,7 @@ def _lines_at(path: Path, offsets: list[int]) -> list[int]:
 
 
 def _line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, unreadable: list[tuple[Reject, int]],
-              path: Path) -> tuple[str, list[Reject]]:
+              path: Path, physical_lines: int | None) -> tuple[str, list[Reject]]:
     """SQL for a ``_staged s`` row's line in the file (the line its record starts on), and the
     unreadable rows with their lines.
 
@@ -215,7 +216,7 @@ def _line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, unreadable: list[tuple
     base = _scalar(con, "SELECT coalesce(min(rowid), 0) FROM _staged") - 1
     records = _scalar(con, "SELECT count(*) FROM _staged")
     skipped = {r.line for r in structural if r.line is not None}
-    simple = _physical_lines(path, scan.encoding) == scan.header_lines + records + len(skipped)
+    simple = physical_lines == scan.header_lines + records + len(skipped)
     if simple and not skipped:
         return f"({scan.header_lines} + s.rowid - {base})", structural
     if not simple:
@@ -425,10 +426,14 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
     set_timezone(con, options.tz)
     con.execute("BEGIN TRANSACTION")
     try:
-        _stage(con, scan, options, path, progress)
+        # Counting the file's lines overlaps DuckDB's read (which releases the GIL).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            counted = pool.submit(_physical_lines, path, scan.encoding)
+            _stage(con, scan, options, path, progress)
+            physical_lines = counted.result()
         _slow_phones(con, options.region)
         unreadable = _structural_rejects(con, scan, file)
-        line, structural = _line_sql(con, scan, unreadable, path)
+        line, structural = _line_sql(con, scan, unreadable, path, physical_lines)
         rejects = sorted(structural + _value_rejects(con, file, line), key=lambda r: r.line or 0)
         staged = _scalar(con, "SELECT count(*) FROM _staged")
         valid = staged - _scalar(con, "SELECT count(*) FROM _staged WHERE _reason IS NOT NULL")
