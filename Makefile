@@ -24,7 +24,7 @@ test: $(VENV)/.installed-dev  ## install with dev extras, then run every test
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev  ## ruff and mypy, as CI runs them
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed  ## import and report timings against plain DuckDB (1M and 10M contacts)
