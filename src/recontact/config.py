@@ -43,6 +43,9 @@ class Settings(BaseModel):
     deny_list: tuple[str, ...] = Field((), description="Shared numbers or addresses (switchboards, reception, "
                                                        "the desk's own lines) kept out of flags and rankings.")
     rules: tuple[Rule, ...] = Field(DEFAULT_RULES, description="Chronic-caller rules.")
+    memory_limit: str | None = Field(None, pattern=r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
+                                     description="Most memory the engine may use, e.g. '4GB' (default: 80% of "
+                                                 "RAM); beyond it, work spills to disk beside the store.")
 
     @field_validator("timezone")
     @classmethod

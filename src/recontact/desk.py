@@ -64,7 +64,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     else:
         importer = importers.guess_format(request.path)
         guessed = f"format guessed: {importer.NAME} ({importer.DESCRIPTION}); say --source to choose"
-    with open_store(db) as store:
+    with open_store(db, memory_limit=settings.memory_limit) as store:
         summary = import_file(store, request.path, importer, request.options,
                               deny_list=settings.deny_list, progress=progress)
     if guessed:
@@ -144,7 +144,7 @@ def list_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since
     ``rules`` narrows to some rules by name; ``since`` keeps flags crossed on or after that local
     date (the configured time zone); ``customer_key`` computes one customer's flags only."""
     chosen = select_rules(settings, rules)
-    with open_store(db, create=False) as store:
+    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
         contacts = _countable(store, settings)
         if customer_key is not None:
             contacts = contacts.filter(contacts.customer_key == customer_key)
@@ -174,7 +174,7 @@ def period_label(start: date, period: Period) -> str:
 
 def top_callers(db: Path, settings: Settings, period: Period = "week", n: int = 5) -> list[dict[str, Any]]:
     """The top ``n`` callers of each ISO week or calendar month, in the configured time zone."""
-    with open_store(db, create=False) as store:
+    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
         contacts = _countable(store, settings)
         rows = top_callers_expr(contacts, period, n).to_pyarrow().to_pylist()
         idents = identifiers_of(store, (r["customer_key"] for r in rows))
@@ -212,7 +212,7 @@ def find_customer(store: Store, query: str, region: str) -> int:
 
 def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any]:
     """One customer: identifiers, every contact in time order, and their flags."""
-    with open_store(db, create=False) as store:
+    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
         key = find_customer(store, query, settings.default_region)
         idents = identifiers_of(store, [key])[key]
         contacts = _contacts(store, settings)

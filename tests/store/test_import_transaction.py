@@ -253,3 +253,18 @@ def test_progress_rises_to_100(tmp_path):
     desk.import_contacts(tmp_path / "s.duckdb", desk.ImportRequest(path=tmp_path / "d.csv"), Settings(),
                          progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 100.0 and all(0 <= p <= 100 for p in seen)
+
+
+def test_an_import_larger_than_the_memory_limit_spills_instead_of_failing(tmp_path):
+    """1M contacts (a 155 MB CSV; the typed staging table alone is several times 250 MB) import
+    under a 250 MB engine memory limit; a limit too small to work in at all is a clear StoreError."""
+    from recontact import desk, samples
+    from recontact.config import Settings
+    from recontact.errors import StoreError
+
+    samples.write_csv(tmp_path / "d.csv", 1_000_000)
+    request = desk.ImportRequest(path=tmp_path / "d.csv")
+    s = desk.import_contacts(tmp_path / "a.duckdb", request, Settings(memory_limit="250MB"))
+    assert s.imported == 1_000_000
+    with pytest.raises(StoreError, match="out of memory while reading"):
+        desk.import_contacts(tmp_path / "b.duckdb", request, Settings(memory_limit="40MB"))

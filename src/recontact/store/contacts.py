@@ -70,10 +70,13 @@ class Store:
         return int(self.con.execute("SELECT count(*) FROM contacts").fetchall()[0][0])
 
 
-def open_store(path: Path | str, *, create: bool = True) -> Store:
-    """Open the store at ``path``; create the schema when ``create`` (else it must exist)."""
+def open_store(path: Path | str, *, create: bool = True, memory_limit: str | None = None) -> Store:
+    """Open the store at ``path``; create the schema when ``create`` (else it must exist).
+    ``memory_limit`` caps the engine's memory (work beyond it spills to ``<store>.tmp``)."""
     p = Path(path)
     con = connect(p, read_only=False) if create or p.exists() else connect(p, read_only=True)
+    if memory_limit:
+        con.execute("SET memory_limit = ?", [memory_limit])
     store = Store(p, con)
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if not create and "contacts" not in tables:

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from recontact.engines.duckdb import set_timezone
-from recontact.errors import InputFileError
+from recontact.errors import InputFileError, StoreError
 from recontact.identity.deny_list import deny_list_identifiers
 from recontact.identity.email import normalize_email_sql
 from recontact.identity.phone import classify_caller_id, nanp_fast_path_sql
@@ -144,6 +144,9 @@ def _stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, p
            f"FROM (SELECT {', '.join(inner)}, _extra, _reject{own_line} FROM ({scan.sql}))")
     try:
         _run_with_progress(con, sql, progress)
+    except duckdb.OutOfMemoryException as e:
+        raise StoreError(f"{path}: out of memory while reading ({str(e).splitlines()[0]}); raise memory_limit "
+                         "in recontact.toml or free disk space beside the store for spilling") from None
     except duckdb.Error as e:
         message = str(e).split("\n")[0]
         raise InputFileError(f"{path}: cannot be read: {message}") from None
