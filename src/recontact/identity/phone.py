@@ -78,7 +78,10 @@ def normalize_phone(raw: str | None, region: str = "US") -> str | None:
 def strip_formatting_sql(column: str) -> str:
     """SQL: the caller id lower-cased with spaces, dots, dashes, slashes and brackets removed
     (not tabs or line breaks, which ``phonenumbers`` does not accept inside a number)."""
-    return rf"regexp_replace(lower(trim({column})), '[ ().\-/]', '', 'g')"
+    out = f"lower({column})"
+    for ch in " ().-/":  # nested replace(): several times faster than one regexp_replace
+        out = f"replace({out}, '{ch}', '')"
+    return out
 
 
 def withheld_sql(column: str) -> str:

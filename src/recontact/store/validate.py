@@ -11,7 +11,9 @@ from __future__ import annotations
 from recontact.importers.base import sql_str
 from recontact.schema import (
     CHANNEL_SYNONYMS,
+    CHANNELS,
     DIRECTION_SYNONYMS,
+    DIRECTIONS,
     FALSE_WORDS,
     MISSING_WORDS,
     TRUE_WORDS,
@@ -56,11 +58,19 @@ def number_sql(raw: str, typed: str, field: str, *, non_negative: bool = True) -
     return value, reason
 
 
+def _fast(raw: str, exact: dict[str, str], general: str) -> str:
+    """``general``, skipped for the spellings most exports use throughout (compared as written:
+    ten times faster than case-folding and trimming every value)."""
+    cases = " ".join(f"WHEN {sql_str(k)} THEN {v}" for k, v in exact.items())
+    return f"CASE {raw} {cases} ELSE {general} END"
+
+
 def boolean_sql(raw: str, typed: str, field: str) -> tuple[str, str]:
     """true/false, yes/no, y/n, 1/0, t/f in any case."""
     low = f"lower(trim({raw}))"
-    value = (f"CASE WHEN {low} IN ({_words(TRUE_WORDS)}) THEN true "
-             f"WHEN {low} IN ({_words(FALSE_WORDS)}) THEN false END")
+    value = _fast(raw, {"true": "true", "false": "false"},
+                  f"CASE WHEN {low} IN ({_words(TRUE_WORDS)}) THEN true "
+                  f"WHEN {low} IN ({_words(FALSE_WORDS)}) THEN false END")
     reason = (f"CASE WHEN {typed} IS NULL AND {_present(raw)} THEN '{field} ' || {_quoted(raw)} "
               f"|| ' is not true/false, yes/no, y/n or 1/0' END")
     return value, reason
@@ -73,13 +83,15 @@ def _synonyms(low: str, synonyms: dict[str, str]) -> str:
 
 def channel_sql(raw: str, typed: str) -> tuple[str, str]:
     """Lower-cased, common synonyms folded (call -> phone, e-mail -> email…); others kept."""
-    return _synonyms(f"nullif(lower(trim({raw})), '')", CHANNEL_SYNONYMS), NO_REASON
+    canonical = {c: sql_str(c) for c in CHANNELS}
+    return _fast(raw, canonical, _synonyms(f"nullif(lower(trim({raw})), '')", CHANNEL_SYNONYMS)), NO_REASON
 
 
 def direction_sql(raw: str, typed: str) -> tuple[str, str]:
     """inbound / outbound (in, out, incoming, outgoing accepted); missing means inbound."""
-    value = f"coalesce(CASE WHEN {_present(raw)} THEN {_synonyms(f'lower(trim({raw}))', DIRECTION_SYNONYMS)} END, "\
-            "'inbound')"
+    value = _fast(raw, {d: sql_str(d) for d in DIRECTIONS},
+                  f"coalesce(CASE WHEN {_present(raw)} THEN {_synonyms(f'lower(trim({raw}))', DIRECTION_SYNONYMS)} "
+                  "END, 'inbound')")
     reason = (f"CASE WHEN {typed} NOT IN ('inbound', 'outbound') THEN 'direction ' || {_quoted(raw)} "
               f"|| ' is not inbound or outbound' END")
     return value, reason
@@ -93,5 +105,7 @@ def text_sql(raw: str, typed: str = "") -> tuple[str, str]:
 def identifier_sql(raw: str, typed: str = "") -> tuple[str, str]:
     """Trimmed identifier text; empty and placeholders (``?``, ``N/A``, ``unknown``…) are NULL, so
     they never join unrelated people into one customer."""
-    return (f"CASE WHEN lower(trim({raw})) IN ({_words(MISSING_WORDS)}) THEN NULL ELSE nullif(trim({raw}), '') END",
+    longest = max(map(len, MISSING_WORDS))
+    return (f"CASE WHEN length({raw}) > {longest} AND {raw} = trim({raw}) THEN {raw} "
+            f"WHEN lower(trim({raw})) IN ({_words(MISSING_WORDS)}) THEN NULL ELSE nullif(trim({raw}), '') END",
             NO_REASON)
