@@ -84,14 +84,6 @@ def strip_formatting_sql(column: str) -> str:
     return out
 
 
-def withheld_sql(column: str) -> str:
-    """SQL twin of :func:`is_withheld` for a non-NULL value."""
-    words = ", ".join("'" + w.replace("'", "''") + "'" for w in sorted(WITHHELD_WORDS))
-    stripped = strip_formatting_sql(column)
-    return (f"(lower(trim({column})) IN ({words}) "
-            f"OR regexp_full_match({stripped}, '\\+?0+'))")
-
-
 def nanp_fast_path_sql(column: str, region: str) -> str:
     """SQL giving the E.164 form of plain US numbers (``(415) 555-0134``, ``+1 415.555.0134``,
     ``14155550134``) when ``region`` is US, else NULL (meaning: ask :func:`classify_caller_id`).
