@@ -401,14 +401,16 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, source: str, import_id: int
     line = line.replace("s.rowid", "s.r")
     # Row order in the store carries no meaning (``line`` keeps the file order): let DuckDB write in parallel.
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"""
-        INSERT INTO contacts
-        SELECT {sql_str(source)}, s.dedupe_key, {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
-               s.withheld, {ids.shared}, i.customer_key, s.extra
-        FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s
-        LEFT JOIN identifiers i ON i.ident = {ids.primary}
-    """)
-    con.execute("RESET preserve_insertion_order")
+    try:
+        con.execute(f"""
+            INSERT INTO contacts
+            SELECT {sql_str(source)}, s.dedupe_key, {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
+                   s.withheld, {ids.shared}, i.customer_key, s.extra
+            FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s
+            LEFT JOIN identifiers i ON i.ident = {ids.primary}
+        """)
+    finally:  # the staging of the next import relies on insertion order
+        con.execute("RESET preserve_insertion_order")
     counts = con.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE {ids.primary} IS NULL), count(*) FILTER (WHERE s.withheld),
                count(*) FILTER (WHERE {ids.shared}) {_NEW_ROWS}
