@@ -27,28 +27,28 @@ SETTINGS = Settings(timezone="America/New_York")
 
 BASELINE_SQL = """
 WITH c AS (
-  SELECT customer_key, started_at, category, coalesce(contact_id, dedupe_key) AS contact_id, dedupe_key,
+  SELECT customer_key, started_at, category, coalesce(contact_id, content_hash) AS contact_id,
          coalesce(talk_s, 0) + coalesce(hold_s, 0) + coalesce(wrap_s, 0) AS handle_s
   FROM contacts WHERE direction = 'inbound' AND customer_key IS NOT NULL AND NOT shared
 ),
 r30 AS (
-  SELECT 'repeat-30d' AS rule, customer_key, started_at, contact_id, category, dedupe_key,
+  SELECT 'repeat-30d' AS rule, customer_key, started_at, contact_id, category,
          count(*) OVER (PARTITION BY customer_key ORDER BY started_at
                         RANGE BETWEEN to_microseconds(2591999999999) PRECEDING AND CURRENT ROW) AS n
   FROM c
 ),
 r7 AS (
-  SELECT 'same-issue-7d' AS rule, customer_key, started_at, contact_id, category, dedupe_key,
+  SELECT 'same-issue-7d' AS rule, customer_key, started_at, contact_id, category,
          count(*) OVER (PARTITION BY customer_key, category ORDER BY started_at
                         RANGE BETWEEN to_microseconds(604799999999) PRECEDING AND CURRENT ROW) AS n
   FROM c WHERE category IS NOT NULL
 )
 SELECT rule, customer_key, started_at, n, contact_id, category FROM (
   SELECT * FROM r30 WHERE n >= 5
-  QUALIFY row_number() OVER (PARTITION BY customer_key ORDER BY started_at, dedupe_key) = 1
+  QUALIFY row_number() OVER (PARTITION BY customer_key ORDER BY started_at, contact_id) = 1
   UNION ALL
   SELECT * FROM r7 WHERE n >= 3
-  QUALIFY row_number() OVER (PARTITION BY customer_key ORDER BY started_at, dedupe_key) = 1
+  QUALIFY row_number() OVER (PARTITION BY customer_key ORDER BY started_at, contact_id) = 1
 ) ORDER BY started_at, rule, customer_key
 """
 

@@ -216,7 +216,7 @@ def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any
         key = find_customer(store, query, settings.default_region)
         idents = identifiers_of(store, [key])[key]
         contacts = _contacts(store, settings)
-        mine = contacts.filter(contacts.customer_key == key).order_by(["started_at", "dedupe_key"])
+        mine = contacts.filter(contacts.customer_key == key).order_by(["started_at", "contact_id", "content_hash"])
         rows = mine.select(
             "started_at", "channel", "direction", "category", "agent_id", "contact_id", "talk_s", "hold_s",
             "wrap_s", "resolved", "source", "line",

@@ -62,7 +62,7 @@ def test_content_hash_dedupes_rows_without_an_id_and_sees_extra_columns(samples,
     assert query("SELECT line, extra FROM contacts ORDER BY line") == [
         (2, '{"Ticket Note":"first"}'), (3, '{"Ticket Note":"second"}'),
     ]
-    assert all(k.startswith("md5:") for (k,) in query("SELECT dedupe_key FROM contacts"))
+    assert all(k.startswith("md5:") for (k,) in query("SELECT content_hash FROM contacts"))
 
 
 def test_content_hash_is_independent_of_file_name_and_line(samples, tmp_path, run_import, query):

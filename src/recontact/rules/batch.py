@@ -33,18 +33,19 @@ def crossings(contacts: Any, rule: Rule) -> Any:
 
 
 def first_crossings(contacts: Any, rule: Rule) -> Any:
-    """One flag per customer: the earliest crossing (ties: smaller dedupe key).
+    """One flag per customer: the earliest crossing (ties: smaller contact id, or content hash).
 
     While a flag is open the rule does not fire again for that customer; flags close only through
     cases (a later layer), so in the contact store alone each customer fires at most once per rule.
     Columns: rule, customer_key, crossed_at, count, contact_id, category.
     """
     hits = crossings(contacts, rule)
-    first = ibis.window(group_by="customer_key", order_by=["started_at", "dedupe_key"])
+    hits = hits.mutate(_key=hits.contact_id.fill_null(hits.content_hash))
+    first = ibis.window(group_by="customer_key", order_by=["started_at", "_key"])
     ranked = hits.mutate(_n=ibis.row_number().over(first))
     return ranked.filter(ranked._n == 0).select(
         rule=ibis.literal(rule.name), customer_key=ranked.customer_key, crossed_at=ranked.started_at,
-        count=ranked["count"], contact_id=ranked.contact_id.fill_null(ranked.dedupe_key),
+        count=ranked["count"], contact_id=ranked._key,
         category=ranked.category,
     )
 

@@ -19,7 +19,7 @@ SCHEMA_VERSION = 1
 
 CONTACT_COLUMNS: dict[str, str] = {
     "source": "VARCHAR NOT NULL",  # importer name: part of the dedupe key
-    "dedupe_key": "VARCHAR NOT NULL",  # contact_id, or a content hash when the source has none
+    "content_hash": "VARCHAR",  # when the source gives no contact_id: the key rows are deduplicated on
     "import_id": "INTEGER NOT NULL",
     "line": "BIGINT",  # line in the imported file (first line of the record)
     **CONTACT_FIELDS,

@@ -283,7 +283,8 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, source: str) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _drop AS
         SELECT s.rowid AS r FROM _staged s
-        SEMI JOIN (SELECT dedupe_key FROM contacts WHERE source = {sql_str(source)}) c USING (dedupe_key)
+        SEMI JOIN (SELECT coalesce(contact_id, content_hash) AS dedupe_key FROM contacts
+                   WHERE source = {sql_str(source)}) c USING (dedupe_key)
         WHERE s._reason IS NULL
         UNION
         SELECT r FROM (
@@ -404,7 +405,8 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, source: str, import_id: int
     try:
         con.execute(f"""
             INSERT INTO contacts
-            SELECT {sql_str(source)}, s.dedupe_key, {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
+            SELECT {sql_str(source)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END, {import_id}, {line},
+                   {canonical}, s.extension, s.phone_raw,
                    s.withheld, {ids.shared}, i.customer_key, s.extra
             FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s
             LEFT JOIN identifiers i ON i.ident = {ids.primary}
