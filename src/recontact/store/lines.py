@@ -1,0 +1,118 @@
+"""Line numbers: where each record and each reject starts in the file, as an editor shows it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from recontact.importers.base import Reject, Scan, sql_ident
+from recontact.importers.csv_scan import read_csv_sql
+from recontact.store.sql import scalar
+
+
+def structural_rejects(con: duckdb.DuckDBPyConnection, scan: Scan, file: str) -> list[tuple[Reject, int]]:
+    """Rows the CSV reader could not split, each with the byte offset it reported."""
+    if scan.rejects_table is None:
+        return []
+    rows = con.execute(
+        f"SELECT line, error_type, error_message, csv_line, line_byte_position FROM {scan.rejects_table} "
+        "ORDER BY line"
+    ).fetchall()
+    # One bad line can yield several errors (one per column); keep the first of each line.
+    seen: dict[int, tuple[Reject, int]] = {}
+    for line, kind, message, text, offset in rows:
+        reason = f"{str(kind).lower().replace('_', ' ')}: {str(message).split(chr(10))[0]}"
+        seen.setdefault(int(line), (Reject(file, int(line), reason, str(text or "").strip("\r\n")), int(offset or 0)))
+    return list(seen.values())
+
+
+def lines_at(path: Path, offsets: list[int]) -> list[int]:
+    """The line each byte offset falls on, after any line breaks found at the offset itself
+    (DuckDB's offsets for a rejected row may point at the break before it)."""
+    data = path.read_bytes() if offsets else b""
+    out = []
+    for offset in offsets:
+        while offset < len(data) and data[offset:offset + 1] in (b"\r", b"\n"):
+            offset += 1
+        out.append(data.count(b"\n", 0, offset) + 1)
+    return out
+
+
+def line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, unreadable: list[tuple[Reject, int]],
+              path: Path, physical_lines: int | None) -> tuple[str, list[Reject]]:
+    """SQL for a ``_staged s`` row's line in the file (the line its record starts on), and the
+    unreadable rows with their lines.
+
+    The k-th parsed record starts on line ``header_lines + k``, plus the lines set aside before it:
+    unreadable lines, blank lines, and line breaks inside quoted fields of earlier records. Those
+    last two are looked for only when the file has more lines than that simple count explains, so
+    ordinary exports pay for one count of line breaks. (DuckDB's own line numbers for unreadable
+    rows leave out line breaks inside quoted fields; their byte offsets put that right.)"""
+    structural = [r for r, _ in unreadable]
+    if scan.own_lines:
+        return "s._line", structural
+    # rowids of a table written in one statement are consecutive, in insertion (= file) order,
+    # but start at an offset inside a transaction.
+    base = scalar(con, "SELECT coalesce(min(rowid), 0) FROM _staged") - 1
+    records = scalar(con, "SELECT count(*) FROM _staged")
+    skipped = {r.line for r in structural if r.line is not None}
+    simple = physical_lines == scan.header_lines + records + len(skipped)
+    if simple and not skipped:
+        return f"({scan.header_lines} + s.rowid - {base})", structural
+    if not simple:
+        lines = lines_at(path, [offset for _, offset in unreadable])
+        structural = [replace(r, line=line) for r, line in zip(structural, lines, strict=True)]
+        skipped = set(lines)
+    if simple or scan.source_sql is None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _recnl AS SELECT rowid - {base} AS k, 0 AS nl FROM _staged")
+    else:
+        skipped |= blank_lines(con, path, scan.encoding)
+        breaks = " + ".join(f"coalesce(length({sql_ident(c)}) - length(replace({sql_ident(c)}, chr(10), '')), 0)"
+                            for c in scan.source_columns)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _recnl AS SELECT row_number() OVER () AS k, {breaks} AS nl "
+                    f"FROM {scan.source_sql}")
+    # Skipped line s_j (j = 0, 1, … in order) comes before record k iff s_j - j <= b(k), where
+    # b(k) is the line record k would start on with nothing skipped. Adjacent skipped lines share a
+    # threshold: keep the largest count, or the ASOF join may pick a smaller one.
+    before: dict[int, int] = {}
+    for j, line in enumerate(sorted(skipped)):
+        before[line - j] = j + 1
+    con.register("_skipped_arrow", pa.table({"t": pa.array(list(before), pa.int64()),
+                                             "n": pa.array(list(before.values()), pa.int64())}))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _lines AS
+        WITH r AS (
+            SELECT k, {scan.header_lines} + k
+                      + coalesce(sum(nl) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS b
+            FROM _recnl)
+        SELECT r.k, r.b + coalesce(sk.n, 0) AS line FROM r ASOF LEFT JOIN _skipped_arrow sk ON r.b >= sk.t
+    """)
+    con.unregister("_skipped_arrow")
+    return f"(SELECT line FROM _lines WHERE _lines.k = s.rowid - {base})", structural
+
+
+def physical_lines(path: Path, encoding: str) -> int | None:
+    """How many lines the file has (a last line without a line break counts); None for UTF-16."""
+    if encoding == "utf-16":
+        return None
+    lines, last = 0, b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 24):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (1 if last not in (b"\n", b"") else 0)
+
+
+def blank_lines(con: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> set[int]:
+    """Numbers of the empty lines of the file (the CSV reader skips them)."""
+    lines, _ = read_csv_sql(path, ["line"], delimiter="\x01", encoding=encoding, header=False, quote="")
+    rows = con.execute(f"SELECT n FROM (SELECT row_number() OVER () AS n, line FROM {lines}) WHERE line IS NULL")
+    return {int(n) for (n,) in rows.fetchall()}
+
+
+def value_rejects(con: duckdb.DuckDBPyConnection, file: str, line: str) -> list[Reject]:
+    rows = con.execute(f"SELECT {line}, _reason FROM _staged s WHERE _reason IS NOT NULL ORDER BY s.rowid").fetchall()
+    return [Reject(file, int(n), str(reason)) for n, reason in rows]

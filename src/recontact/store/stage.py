@@ -1,0 +1,141 @@
+"""Reading a file once into the ``_staged`` table: typed canonical columns and a reject reason
+per row, in file order, with caller ids classified."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from recontact.errors import InputFileError, StoreError
+from recontact.identity.email import normalize_email_sql
+from recontact.identity.phone import classify_caller_id, nanp_fast_path_sql
+from recontact.importers.base import ImportOptions, Scan
+from recontact.schema import BOOLEAN_FIELDS, CONTACT_FIELDS, NUMERIC_FIELDS
+from recontact.store import validate
+
+Progress = Callable[[float], None]  # called with the percentage of the import done, rising to 100
+READ_SHARE = 60.0  # of the progress bar: reading the file; the rest: identities and writing
+
+
+def typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[str]]:
+    """The staging query's parts: inner SELECT items (raw text kept as ``_raw_<field>`` beside the
+    typed columns), outer SELECT items, and the reason expressions over both."""
+    present = set(scan.fields)
+
+    def raw(name: str) -> str:
+        return name if name in present else "CAST(NULL AS VARCHAR)"
+
+    inner: list[str] = []
+    reasons: list[str] = []
+    for name in CONTACT_FIELDS:
+        kept = f"_raw_{name}"
+        if name == "started_at":
+            value, reason = validate.timestamp_sql(kept, name, scan.time_format)
+        elif name in NUMERIC_FIELDS:
+            value, reason = validate.number_sql(kept, name, name, non_negative=name != "csat")
+        elif name in BOOLEAN_FIELDS:
+            value, reason = validate.boolean_sql(kept, name, name)
+        elif name == "channel":
+            value, reason = validate.channel_sql(kept, name)
+        elif name == "direction":
+            value, reason = validate.direction_sql(kept, name)
+        elif name == "email":
+            value, reason = normalize_email_sql(validate.identifier_sql(kept)[0]), validate.NO_REASON
+        elif name in ("account_id", "employee_id"):
+            value, reason = validate.identifier_sql(kept)
+        elif name == "phone":
+            value, reason = nanp_fast_path_sql(kept, region), validate.NO_REASON
+        else:
+            value, reason = validate.text_sql(kept)
+        inner.append(f"{value} AS {name}")
+        if reason != validate.NO_REASON:
+            reasons.append(reason)
+    raws = [f"{raw(name)} AS _raw_{name}" for name in CONTACT_FIELDS]
+    # Every scan selects _extra, but it is not in scan.fields: rows differing only in unmapped
+    # columns must not be taken for duplicates.
+    hashed = " || chr(31) || ".join(f"coalesce({c}, '')" for c in (*(f"_raw_{f}" for f in CONTACT_FIELDS), "_extra"))
+    outer = [
+        *CONTACT_FIELDS,
+        "CAST(NULL AS VARCHAR) AS extension",
+        "nullif(trim(_raw_phone), '') AS phone_raw",
+        # An empty caller id on a call is withheld; withheld words are spotted with the slow path.
+        "(nullif(trim(_raw_phone), '') IS NULL AND coalesce(channel = 'phone', false)) AS withheld",
+        f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({hashed}) ELSE contact_id END AS dedupe_key",
+        "_extra AS extra",
+    ]
+    if scan.own_lines:
+        outer.append("_line")
+    return [*raws, *inner], outer, reasons
+
+
+def run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None,
+                       share: float = READ_SHARE) -> None:
+    """Execute one long statement, reporting DuckDB's own progress estimate (scaled to the first
+    ``share`` percent of the whole import) from a side thread."""
+    if progress is None:
+        con.execute(sql)
+        return
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.2):
+            try:
+                pct = con.query_progress()
+            except duckdb.Error:
+                return
+            if pct is not None and pct >= 0:
+                progress(min(float(pct), 100.0) * share / 100)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        con.execute(sql)
+    finally:
+        done.set()
+        watcher.join()
+    progress(share)
+
+
+def stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, path: Path,
+           progress: Progress | None) -> None:
+    """Read the file once into ``_staged`` (typed columns and ``_reason``), in file order: the
+    table's ``rowid`` is the record's ordinal (DuckDB preserves insertion order)."""
+    inner, outer, reasons = typed_columns(scan, options.region)
+    own_line = ", _line" if scan.own_lines else ""
+    # A format-level reason (not JSON, unknown disposition…) says all; field reasons would be noise.
+    reason = f"coalesce(_reject, nullif(concat_ws('; ', {', '.join(reasons)}), ''))"
+    sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {', '.join(outer)}, {reason} AS _reason "
+           f"FROM (SELECT {', '.join(inner)}, _extra, _reject{own_line} FROM ({scan.sql}))")
+    try:
+        run_with_progress(con, sql, progress)
+    except duckdb.OutOfMemoryException as e:
+        raise StoreError(f"{path}: out of memory while reading ({str(e).splitlines()[0]}); raise memory_limit "
+                         "in recontact.toml or free disk space beside the store for spilling") from None
+    except duckdb.Error as e:
+        message = str(e).split("\n")[0]
+        raise InputFileError(f"{path}: cannot be read: {message}") from None
+
+
+def slow_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
+    """Classify caller ids the SQL fast path did not, with ``phonenumbers`` (distinct values only):
+    international numbers, extensions, SIP users, withheld words."""
+    raws = [r[0] for r in con.execute(
+        "SELECT DISTINCT phone_raw FROM _staged WHERE phone IS NULL AND phone_raw IS NOT NULL AND _reason IS NULL"
+    ).fetchall()]
+    if not raws:
+        return
+    classified = [classify_caller_id(r, region) for r in raws]
+    table = pa.table({
+        "raw": raws,
+        "phone": [c.value if c.kind == "phone" else None for c in classified],
+        "extension": [c.value if c.kind == "extension" else None for c in classified],
+        "withheld": [c.kind == "withheld" for c in classified],
+    })
+    con.register("_phone_lookup", table)
+    con.execute("UPDATE _staged SET phone = l.phone, extension = l.extension, withheld = l.withheld "
+                "FROM _phone_lookup l WHERE _staged.phone_raw = l.raw AND _staged.phone IS NULL")
+    con.unregister("_phone_lookup")
