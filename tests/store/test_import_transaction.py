@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import duckdb
 import pytest
 
 from recontact import desk
@@ -268,3 +269,17 @@ def test_an_import_larger_than_the_memory_limit_spills_instead_of_failing(tmp_pa
     assert s.imported == 1_000_000
     with pytest.raises(StoreError, match="out of memory while reading"):
         desk.import_contacts(tmp_path / "b.duckdb", request, Settings(memory_limit="40MB"))
+
+
+def test_a_store_of_another_schema_version_is_refused_with_a_reason(tmp_path):
+    from recontact.errors import StoreError
+    from recontact.store.contacts import SCHEMA_VERSION, open_store
+
+    db = tmp_path / "s.duckdb"
+    for version, says in ((SCHEMA_VERSION - 1, "older recontact"), (SCHEMA_VERSION + 1, "newer recontact")):
+        with open_store(db) as store:
+            store.set_meta("schema_version", str(version))
+        with pytest.raises(StoreError, match=says):
+            open_store(db)
+        with duckdb.connect(str(db)) as con:
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])

@@ -15,7 +15,7 @@ from recontact.engines.duckdb import connect
 from recontact.errors import StoreError
 from recontact.schema import CONTACT_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: contacts.content_hash replaces dedupe_key
 
 CONTACT_COLUMNS: dict[str, str] = {
     "source": "VARCHAR NOT NULL",  # importer name: part of the dedupe key
@@ -87,6 +87,10 @@ def open_store(path: Path | str, *, create: bool = True, memory_limit: str | Non
         if version is not None and int(version) > SCHEMA_VERSION:
             con.close()
             raise StoreError(f"{p}: written by a newer recontact (schema {version}); upgrade recontact")
+        if version is not None and int(version) < SCHEMA_VERSION:
+            con.close()
+            raise StoreError(f"{p}: written by an older recontact (schema {version}, this one reads "
+                             f"{SCHEMA_VERSION}); import your exports again into a new store")
     elif tables - {"contacts", "identifiers", "imports", "meta"} and "contacts" not in tables:
         con.close()
         raise StoreError(f"{p}: this DuckDB file is not a recontact store (it has other tables)")
