@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import ibis
+
 from recontact import importers
 from recontact.config import Settings
-from recontact.engines.duckdb import ibis_connection, set_timezone
+from recontact.engines.duckdb import set_timezone
 from recontact.errors import ConfigError, UnknownCustomerError
 from recontact.identity.deny_list import deny_list_identifiers
 from recontact.identity.phone import classify_caller_id
@@ -91,7 +93,7 @@ def _inert(text: str) -> str:
 
 
 def _contacts(store: Store, settings: Settings) -> Any:
-    con = ibis_connection(store.con)
+    con = store.ibis()
     set_timezone(store.con, settings.timezone)  # after Ibis, which sets the session to UTC on connect
     return con.table("contacts")
 
@@ -103,21 +105,16 @@ def _countable(store: Store, settings: Settings) -> Any:
     return countable_inbound(_contacts(store, settings), values["phone"], values["email"])
 
 
-def identifiers_of(store: Store, keys: Iterable[int]) -> dict[int, list[str]]:
-    """Every ``kind:value`` identifier of each customer, phones first, then extensions, e-mails,
-    accounts, employee ids."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    rows = store.con.execute(
-        "SELECT customer_key, kind, value FROM identifiers WHERE customer_key IN (SELECT unnest(?))",
-        [wanted],
-    ).fetchall()
-    rank = {k: i for i, k in enumerate(IDENTIFIER_KINDS)}
-    out: dict[int, list[str]] = {k: [] for k in wanted}
-    for key, kind, value in sorted(rows, key=lambda r: (r[0], rank.get(r[1], 99), r[2])):
-        out[int(key)].append(f"{kind}:{value}")
-    return out
+def with_identifiers(rows: Any, store: Store) -> Any:
+    """``rows`` (an Ibis table with ``customer_key``) plus ``identifiers``: every ``kind:value`` of
+    the customer, phones first, then extensions, e-mails, accounts, employee ids."""
+    idents = store.ibis().table("identifiers")
+    wanted = idents.filter(idents.customer_key.isin(rows.customer_key))
+    rank = ibis.cases(*((wanted.kind == kind, i) for i, kind in enumerate(IDENTIFIER_KINDS)),
+                      else_=len(IDENTIFIER_KINDS))
+    lists = wanted.group_by("customer_key").aggregate(
+        identifiers=wanted.kind.concat(":", wanted.value).collect(order_by=[rank, wanted.value]))
+    return rows.left_join(lists, "customer_key").drop("customer_key_right")
 
 
 def _local(ts: datetime, settings: Settings) -> datetime:
@@ -148,14 +145,15 @@ def list_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since
         contacts = _countable(store, settings)
         if customer_key is not None:
             contacts = contacts.filter(contacts.customer_key == customer_key)
-        rows = flags_expr(contacts, chosen).to_pyarrow().to_pylist()
+        flagged = flags_expr(contacts, chosen)
         if since is not None:
             start = datetime.combine(since, time(0), ZoneInfo(settings.timezone))
-            rows = [r for r in rows if r["crossed_at"] >= start]
-        idents = identifiers_of(store, (r["customer_key"] for r in rows))
+            flagged = flagged.filter(flagged.crossed_at >= start)
+        ordered = with_identifiers(flagged, store).order_by(["crossed_at", "rule", "customer_key"])
+        rows = ordered.to_pyarrow().to_pylist()
     return [{
         "customer_key": format_key(r["customer_key"]),
-        "identifiers": idents.get(r["customer_key"], []),
+        "identifiers": r["identifiers"] or [],
         "rule": r["rule"],
         "crossed_at": _local(r["crossed_at"], settings),
         "count": int(r["count"]),
@@ -176,13 +174,13 @@ def top_callers(db: Path, settings: Settings, period: Period = "week", n: int = 
     """The top ``n`` callers of each ISO week or calendar month, in the configured time zone."""
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
         contacts = _countable(store, settings)
-        rows = top_callers_expr(contacts, period, n).to_pyarrow().to_pylist()
-        idents = identifiers_of(store, (r["customer_key"] for r in rows))
+        ranked = top_callers_expr(contacts, period, n)
+        rows = with_identifiers(ranked, store).order_by(["period_start", "rank"]).to_pyarrow().to_pylist()
     return [{
         "period": period_label(r["period_start"], period),
         "rank": int(r["rank"]),
         "customer_key": format_key(r["customer_key"]),
-        "identifiers": idents.get(r["customer_key"], []),
+        "identifiers": r["identifiers"] or [],
         "contacts": int(r["contacts"]),
         "handle_s": float(r["handle_s"]),
     } for r in rows]
@@ -214,8 +212,9 @@ def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any
     """One customer: identifiers, every contact in time order, and their flags."""
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
         key = find_customer(store, query, settings.default_region)
-        idents = identifiers_of(store, [key])[key]
         contacts = _contacts(store, settings)
+        me = ibis.memtable({"customer_key": [key]}, schema={"customer_key": "int64"})
+        idents = with_identifiers(me, store).to_pyarrow().to_pylist()[0]["identifiers"] or []
         mine = contacts.filter(contacts.customer_key == key).order_by(["started_at", "contact_id", "content_hash"])
         rows = mine.select(
             "started_at", "channel", "direction", "category", "agent_id", "contact_id", "talk_s", "hold_s",

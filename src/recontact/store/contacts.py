@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from recontact.engines.duckdb import connect
+from recontact.engines.duckdb import connect, ibis_connection
 from recontact.errors import StoreError
 from recontact.schema import CONTACT_FIELDS
 
@@ -48,6 +49,14 @@ class Store:
 
     path: Path
     con: duckdb.DuckDBPyConnection
+    _ibis: Any = None
+
+    def ibis(self) -> Any:
+        """The Ibis backend over this store's connection (made once: making one costs, and resets
+        the session time zone to UTC)."""
+        if self._ibis is None:
+            self._ibis = ibis_connection(self.con)
+        return self._ibis
 
     def close(self) -> None:
         self.con.close()
