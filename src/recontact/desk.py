@@ -110,10 +110,9 @@ def with_identifiers(rows: Any, store: Store) -> Any:
     the customer, phones first, then extensions, e-mails, accounts, employee ids."""
     idents = store.ibis().table("identifiers")
     wanted = idents.filter(idents.customer_key.isin(rows.customer_key))
-    rank = ibis.cases(*((wanted.kind == kind, i) for i, kind in enumerate(IDENTIFIER_KINDS)),
+    rank = ibis.cases(*((wanted.ident.startswith(f"{kind}:"), i) for i, kind in enumerate(IDENTIFIER_KINDS)),
                       else_=len(IDENTIFIER_KINDS))
-    lists = wanted.group_by("customer_key").aggregate(
-        identifiers=wanted.kind.concat(":", wanted.value).collect(order_by=[rank, wanted.value]))
+    lists = wanted.group_by("customer_key").aggregate(identifiers=wanted.ident.collect(order_by=[rank, wanted.ident]))
     return rows.left_join(lists, "customer_key").drop("customer_key_right")
 
 

@@ -136,4 +136,4 @@ def test_uci_incident_log_keeps_one_contact_per_incident(shared_data, run_import
     assert (s.read, s.imported, s.duplicates, s.rejected) == (141_712, 24_918, 116_794, 0)
     assert s.unidentified == 3
     assert query("SELECT count(DISTINCT customer_key) FROM contacts") == [(5_244,)]
-    assert query("SELECT count(*) FROM identifiers WHERE value = '?'") == [(0,)]
+    assert query("SELECT count(*) FROM identifiers WHERE ident LIKE '%:?'") == [(0,)]

@@ -16,7 +16,7 @@ from recontact.engines.duckdb import connect, ibis_connection
 from recontact.errors import StoreError
 from recontact.schema import CONTACT_FIELDS
 
-SCHEMA_VERSION = 2  # 2: contacts.content_hash replaces dedupe_key
+SCHEMA_VERSION = 3  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key)
 
 CONTACT_COLUMNS: dict[str, str] = {
     "source": "VARCHAR NOT NULL",  # importer name: part of the dedupe key
@@ -34,8 +34,8 @@ CONTACT_COLUMNS: dict[str, str] = {
 
 DDL = [
     f"CREATE TABLE IF NOT EXISTS contacts ({', '.join(f'{k} {v}' for k, v in CONTACT_COLUMNS.items())})",
-    "CREATE TABLE IF NOT EXISTS identifiers (ident VARCHAR NOT NULL, kind VARCHAR NOT NULL, "
-    "value VARCHAR NOT NULL, customer_key BIGINT NOT NULL)",
+    # ident is "kind:value" (phone:+14155550134); the kind is the text before the first colon
+    "CREATE TABLE IF NOT EXISTS identifiers (ident VARCHAR NOT NULL, customer_key BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER NOT NULL, file VARCHAR NOT NULL, "
     "source VARCHAR NOT NULL, imported_at TIMESTAMPTZ NOT NULL, read BIGINT, imported BIGINT, "
     "duplicates BIGINT, rejected BIGINT, unidentified BIGINT)",

@@ -35,12 +35,12 @@ class IdentifierSql:
         return cls(tuple(f"CASE WHEN ({p}) NOT IN ({listed}) THEN {p} END" for p in raw), raw, tuple(shared))
 
     def distinct_values(self) -> str:
-        """SQL: every (kind, value) of the valid rows with the rowid it first appears at."""
+        """SQL: every ``kind:value`` identifier of the valid rows with the rowid it first appears at."""
         parts = []
         for kind, col in self.COLUMNS:
             listed = [v.partition(":")[2] for v in self.shared_list if v.startswith(f"{kind}:")]
             unlisted = f" AND s.{col} NOT IN ({', '.join(map(sql_str, listed))})" if listed else ""
-            parts.append(f"SELECT '{kind}' AS kind, s.{col} AS value, min(s.rowid) AS first FROM _staged s "
+            parts.append(f"SELECT '{kind}:' || s.{col} AS ident, min(s.rowid) AS first FROM _staged s "
                          f"WHERE s._reason IS NULL AND s.{col} IS NOT NULL{unlisted} GROUP BY s.{col}")
         return " UNION ALL ".join(parts)
 
@@ -94,16 +94,16 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, ids: IdentifierSql) -> No
     # Linked identifiers: the new ones (known ones whose key changed were moved by the merge).
     con.execute("""
         INSERT INTO identifiers
-        SELECT n.ident, split_part(n.ident, ':', 1), substr(n.ident, strpos(n.ident, ':') + 1), t.customer_key
+        SELECT n.ident, t.customer_key
         FROM _nodes n JOIN _target_arrow t USING (id) WHERE n.known = 0
     """)
     # Identifiers still unknown were only ever seen alone (else they would be linked by now):
     # a new customer each, keyed in order of first sighting.
     con.execute(f"""
         INSERT INTO identifiers
-        SELECT n.kind || ':' || n.value, n.kind, n.value, {res.next_key} - 1 + row_number() OVER (ORDER BY n.first)
+        SELECT n.ident, {res.next_key} - 1 + row_number() OVER (ORDER BY n.first)
         FROM ({ids.distinct_values()}) n
-        ANTI JOIN identifiers i ON i.ident = n.kind || ':' || n.value
+        ANTI JOIN identifiers i USING (ident)
     """)
     con.unregister("_target_arrow")
     con.unregister("_merged_arrow")
