@@ -37,10 +37,8 @@ CONTACT_FIELDS: Final[dict[str, str]] = {
     "tags": "VARCHAR",
 }
 
-REQUIRED_FIELDS: Final = ("started_at",)
 NUMERIC_FIELDS: Final = tuple(k for k, v in CONTACT_FIELDS.items() if v == "DOUBLE")
 BOOLEAN_FIELDS: Final = tuple(k for k, v in CONTACT_FIELDS.items() if v == "BOOLEAN")
-IDENTIFIER_FIELDS: Final = ("phone", "email", "account_id", "employee_id")
 
 #: Accepted spellings of booleans (compared case-folded and trimmed).
 TRUE_WORDS: Final = frozenset({"true", "t", "yes", "y", "1"})

@@ -75,9 +75,6 @@ class Store:
         self.con.execute("DELETE FROM meta WHERE key = ?", [key])
         self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
-    def count_contacts(self) -> int:
-        return int(self.con.execute("SELECT count(*) FROM contacts").fetchall()[0][0])
-
 
 def open_store(path: Path | str, *, create: bool = True, memory_limit: str | None = None) -> Store:
     """Open the store at ``path``; create the schema when ``create`` (else it must exist).
