@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pyarrow as pa
 from recontact.importers.base import Reject, Scan, sql_ident
 from recontact.importers.csv_scan import read_csv_sql
 from recontact.store.sql import scalar
+
+_CHUNK = 1 << 24
 
 
 def structural_rejects(con: duckdb.DuckDBPyConnection, scan: Scan, file: str) -> list[tuple[Reject, int]]:
@@ -31,13 +34,21 @@ def structural_rejects(con: duckdb.DuckDBPyConnection, scan: Scan, file: str) ->
 
 def lines_at(path: Path, offsets: list[int]) -> list[int]:
     """The line each byte offset falls on, after any line breaks found at the offset itself
-    (DuckDB's offsets for a rejected row may point at the break before it)."""
-    data = path.read_bytes() if offsets else b""
-    out = []
-    for offset in offsets:
-        while offset < len(data) and data[offset:offset + 1] in (b"\r", b"\n"):
-            offset += 1
-        out.append(data.count(b"\n", 0, offset) + 1)
+    (DuckDB's offsets for a rejected row may point at the break before it). One pass over the
+    file, in chunks, whatever the number of offsets."""
+    if not offsets:
+        return []
+    out = [0] * len(offsets)
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        line, done = 1, 0
+        for i in sorted(range(len(offsets)), key=offsets.__getitem__):
+            offset = offsets[i]
+            while offset < len(data) and data[offset:offset + 1] in (b"\r", b"\n"):
+                offset += 1
+            for start in range(done, offset, _CHUNK):
+                line += data[start:min(start + _CHUNK, offset)].count(b"\n")
+            done = max(done, offset)
+            out[i] = line
     return out
 
 

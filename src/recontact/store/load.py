@@ -106,9 +106,9 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
     try:
         # Counting the file's lines overlaps DuckDB's read (which releases the GIL).
         with ThreadPoolExecutor(max_workers=1) as pool:
-            counted = pool.submit(physical_lines, path, scan.encoding)
+            counted = None if scan.own_lines else pool.submit(physical_lines, path, scan.encoding)
             stage(con, scan, options, path, progress)
-            lines_in_file = counted.result()
+            lines_in_file = counted.result() if counted else None
         slow_phones(con, options.region)
         unreadable = structural_rejects(con, scan, file)
         line, structural = line_sql(con, scan, unreadable, path, lines_in_file)
