@@ -2,6 +2,11 @@
 
 Every command takes ``--db`` (or ``$RECONTACT_DB``), ``--config`` and ``--output table|csv|json``.
 Domain errors are translated here, in one place, into a message and an exit code.
+
+Start-up is kept cheap: ``--help`` and ``--version`` must not load DuckDB, Ibis, SciPy, PyArrow,
+pydantic or phonenumbers (``tests/cli/test_startup.py`` fails if they do). So this module imports
+only Typer, Rich and light recontact modules at the top; each command imports ``desk``, the
+settings and the importers inside its body.
 """
 
 from __future__ import annotations
@@ -10,21 +15,22 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
-from recontact import __version__, desk, importers
+from recontact import __version__
 from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
-from recontact.config import Settings, check_timezone, find_config, load_settings
-from recontact.engines.duckdb import DB_ENV
-from recontact.engines.duckdb import DEFAULT_DB as DEFAULT_DB_NAME
 from recontact.errors import InputFileError, RecontactError
-from recontact.importers.base import ImportOptions
-from recontact.metrics.callers import Period
-from recontact.store.load import ImportSummary
+from recontact.store import DB_ENV
+from recontact.store import DEFAULT_DB as DEFAULT_DB_NAME
+
+if TYPE_CHECKING:
+    from recontact import desk
+    from recontact.config import Settings
+    from recontact.metrics.callers import Period
+    from recontact.store.load import ImportSummary
 
 
 class _Group(TyperGroup):
@@ -50,7 +56,14 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings TOML 
                                                                   "or ./recontact.toml).")]
 
 
+#: Values of ``--source``, for its help text without importing the importers (a test checks
+#: that this equals ``recontact.importers.FORMATS``).
+SOURCE_NAMES = ("jsonl", "asterisk", "csv")
+
+
 def _settings(config: Path | None) -> Settings:
+    from recontact.config import load_settings
+
     return load_settings(config)
 
 
@@ -79,7 +92,7 @@ def _parse_map(items: list[str]) -> dict[str, str]:
 @app.command("import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="Export file(s) to import.", show_default=False)],
-    source: Annotated[str | None, typer.Option("--source", help=f"Format: {', '.join(importers.FORMATS)} "
+    source: Annotated[str | None, typer.Option("--source", help=f"Format: {', '.join(SOURCE_NAMES)} "
                                                                 "(guessed when absent).")] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="Zone of timestamps written without an offset "
                                                         "(default: the configured timezone).")] = None,
@@ -97,6 +110,10 @@ def import_cmd(
 
     Exits non-zero only when nothing valid could be read; rejected rows are listed with their line
     and reason, in full in a rejects CSV."""
+    from recontact import desk
+    from recontact.config import check_timezone
+    from recontact.importers.base import ImportOptions
+
     settings = _settings(config)
     options = ImportOptions(
         tz=tz or settings.timezone, region=settings.default_region, column_map=_parse_map(column_map or []),
@@ -121,6 +138,10 @@ def import_cmd(
 
 
 def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, output: Output) -> ImportSummary:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from recontact import desk
+
     started = time.perf_counter()
     with Progress(TextColumn("[bold]importing[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
@@ -164,6 +185,8 @@ def flags(
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Customers who crossed a chronic-caller rule: which rule, at which contact, when, how many."""
+    from recontact import desk
+
     settings = _settings(config)
     chosen = desk.select_rules(settings, rule or [])
     rows = desk.list_flags(db, settings, rules=[r.name for r in chosen], since=since.date() if since else None)
@@ -182,6 +205,8 @@ def top(
     """Top callers per ISO week or calendar month by inbound contacts (ties: handle time, then key)."""
     if period not in ("week", "month"):
         raise typer.BadParameter("use week or month", param_hint="--period")
+    from recontact import desk
+
     settings = _settings(config)
     which: Period = "week" if period == "week" else "month"
     rows = desk.top_callers(db, settings, which, n)
@@ -196,6 +221,8 @@ def customer(
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """One customer's identifiers, contacts in time order, and flags."""
+    from recontact import desk
+
     settings = _settings(config)
     data = desk.customer_timeline(db, settings, query)
     if output is Output.json:
@@ -213,6 +240,8 @@ def customer(
 @app.command()
 def rules(output: OutputOpt = Output.table, config: ConfigOpt = None) -> None:
     """The chronic-caller rules in force and where they come from."""
+    from recontact.config import find_config
+
     settings = _settings(config)
     rows = [{"name": r.name, "rule": r.summary(), "description": r.description} for r in settings.rules]
     emit_rows(rows, output, title=f"Rules from {find_config(config) or 'built-in defaults'}")
@@ -221,6 +250,8 @@ def rules(output: OutputOpt = Output.table, config: ConfigOpt = None) -> None:
 @app.command()
 def formats(output: OutputOpt = Output.table) -> None:
     """The import formats recontact reads (values for --source)."""
+    from recontact import importers
+
     emit_rows([{"source": name, "description": m.DESCRIPTION} for name, m in importers.FORMATS.items()],
               output, title="Import formats")
 

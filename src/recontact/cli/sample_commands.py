@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from recontact import desk, samples
 from recontact.cli.main import ConfigOpt, OutputOpt, _settings, app
 from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
-from recontact.config import Settings
 
 
 def _generate(out: Path, contacts: int, seed: int) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from recontact import samples
+
     with Progress(TextColumn("[bold]generating[/bold]"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=stderr, transient=True,
                   disable=not stderr.is_terminal) as bar:
@@ -50,6 +51,9 @@ def demo(
     output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Build a demo store from a synthetic desk, then show this week's top callers and the chronic list."""
+    from recontact import desk
+    from recontact.config import Settings
+
     base = _settings(config)
     settings = Settings.model_validate({**base.model_dump(), "timezone": "America/New_York"}) \
         if config is None else base

@@ -10,9 +10,6 @@ import ibis
 
 from recontact.errors import StoreError
 
-DB_ENV = "RECONTACT_DB"
-DEFAULT_DB = "recontact.duckdb"
-
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating when allowed) a DuckDB database file; StoreError with the reason otherwise."""

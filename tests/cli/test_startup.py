@@ -1,0 +1,59 @@
+"""Start-up stays cheap: ``--help`` and ``--version`` load no engine, no dataframe library and no
+validation library. Checked on the modules a fresh interpreter has loaded, never on a clock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from recontact import importers
+from recontact.cli.main import SOURCE_NAMES
+
+#: Heavy libraries a command loads only when it does real work. (Typer itself loads pydantic to
+#: coerce some option types once a command's parameters are built, so only the root help and the
+#: version are held to pydantic too.)
+HEAVY = ("duckdb", "ibis", "scipy", "pyarrow", "numpy", "phonenumbers", "sqlglot")
+
+_RUN_AND_LIST_MODULES = """
+import json, sys
+from recontact.cli.main import app
+try:
+    app(sys.argv[1:], prog_name="recontact")
+except SystemExit:
+    pass
+heavy = json.loads({heavy!r})
+print(json.dumps(sorted({{m.partition(".")[0] for m in sys.modules}} & set(heavy))), file=sys.stderr)
+"""
+
+
+def _heavy_modules_loaded(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of ``heavy`` a fresh interpreter has loaded after running ``recontact *args``."""
+    script = _RUN_AND_LIST_MODULES.format(heavy=json.dumps(heavy))
+    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60)
+    assert proc.stderr.strip(), proc.stdout
+    loaded: list[str] = json.loads(proc.stderr.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",)])
+def test_help_and_version_load_no_heavy_library(args: tuple[str, ...]) -> None:
+    loaded = _heavy_modules_loaded(*args, heavy=(*HEAVY, "pydantic"))
+    assert loaded == [], f"`recontact {' '.join(args)}` imports heavy libraries eagerly"
+
+
+@pytest.mark.parametrize("command", ["import", "flags", "top", "customer", "rules", "formats", "generate", "demo"])
+def test_command_help_loads_no_engine(command: str) -> None:
+    loaded = _heavy_modules_loaded(command, "--help")
+    assert loaded == [], f"`recontact {command} --help` imports heavy libraries eagerly"
+
+
+def test_heavy_libraries_are_seen_when_loaded() -> None:
+    """The check above can fail: a command that does real work does load DuckDB."""
+    assert "duckdb" in _heavy_modules_loaded("flags", "--db", "/nonexistent/none.duckdb")
+
+
+def test_source_names_in_help_are_the_registered_formats() -> None:
+    assert tuple(importers.FORMATS) == SOURCE_NAMES
