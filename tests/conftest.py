@@ -1,12 +1,14 @@
 """Shared fixtures: the hand-written sample files, the real data sets (read in place), a fresh store
 per test, and small helpers to import a file and read the store back.
 
-``shared_data`` is ``../shared/data`` beside the repository. It is always present in CI, so tests
-that need it fail (never skip) when it is missing.
+``shared_data`` is ``../shared/data`` beside the repository. A fresh clone without it still passes:
+tests that need it (the ``shared_data`` fixture, or the ``real_data`` marker) skip with a reason,
+unless ``RECONTACT_REAL_DATA=required`` (CI sets it), where they fail instead.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from recontact.store.load import ImportSummary
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = REPO_ROOT / "tests" / "data"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+REAL_DATA_ENV = "RECONTACT_REAL_DATA"
 
 Importer = Callable[..., ImportSummary]
 Query = Callable[..., list[tuple[Any, ...]]]
@@ -37,9 +40,24 @@ def samples() -> Path:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real data sets, read where they are (never copied into the repository)."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"real data missing: expected {SHARED_DATA} (../shared/data beside the repository)")
+    require_real_data()
     return SHARED_DATA
+
+
+def real_data_required() -> bool:
+    """True when ``RECONTACT_REAL_DATA=required``: missing real data is a failure, not a skip."""
+    return os.environ.get(REAL_DATA_ENV, "").strip().lower() == "required"
+
+
+def require_real_data() -> None:
+    """Skip the calling test when ``../shared/data`` is absent, or fail it when the real data is
+    required (``RECONTACT_REAL_DATA=required``, as CI sets it)."""
+    if SHARED_DATA.is_dir():
+        return
+    reason = f"real data missing: expected {SHARED_DATA} (../shared/data beside the repository)"
+    if real_data_required():
+        pytest.fail(f"{reason}; {REAL_DATA_ENV}=required", pytrace=False)
+    pytest.skip(f"{reason}; set {REAL_DATA_ENV}=required to make this a failure")
 
 
 @pytest.fixture
@@ -93,4 +111,13 @@ def contact_rows(store_path: Path) -> Rows:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "real_data: reads a real data set from ../shared/data")
+    config.addinivalue_line("markers", "real_data: reads a real data set from ../shared/data (skips when it "
+                                       f"is absent, fails instead when {REAL_DATA_ENV}=required)")
+
+
+@pytest.fixture(autouse=True)
+def _real_data_marker(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``real_data`` skip (or fail, when required) without ../shared/data, even those
+    that reach it without the ``shared_data`` fixture."""
+    if request.node.get_closest_marker("real_data") is not None:
+        require_real_data()
