@@ -68,13 +68,13 @@ def store_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_import(store_path: Path) -> Importer:
-    """``run_import(path, source=None, settings=None, db=None, rejects_path=None, **ImportOptions)``:
-    one import through the library entry point (``desk.import_contacts``)."""
+    """``run_import(path, source=None, settings=None, db=None, rejects_path=None, system=None,
+    **ImportOptions)``: one import through the library entry point (``desk.import_contacts``)."""
 
     def run(path: Path, source: str | None = None, settings: Settings | None = None, db: Path | None = None,
-            rejects_path: Path | None = None, **options: Any) -> ImportSummary:
+            rejects_path: Path | None = None, system: str | None = None, **options: Any) -> ImportSummary:
         request = desk.ImportRequest(path=Path(path), source=source, options=ImportOptions(**options),
-                                     rejects_path=rejects_path)
+                                     rejects_path=rejects_path, system=system)
         return desk.import_contacts(db or store_path, request, settings or Settings())
 
     return run

@@ -31,7 +31,9 @@ from recontact.metrics.contacts import countable_inbound
 from recontact.rules.batch import flags as flags_expr
 from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
+from recontact.store import ledger
 from recontact.store.contacts import Store, open_store
+from recontact.store.identities import IdentifierSql
 from recontact.store.load import ImportSummary, Progress, import_file
 
 _KEY = re.compile(r"^[Cc](\d+)$")
@@ -54,6 +56,7 @@ class ImportRequest:
     source: str | None = None
     options: ImportOptions = field(default_factory=ImportOptions)
     rejects_path: Path | None = None
+    system: str | None = None  # the system the contacts come from (default: the format name)
 
 
 def import_contacts(db: Path, request: ImportRequest, settings: Settings,
@@ -67,11 +70,11 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
         importer = importers.guess_format(request.path)
         guessed = f"format guessed: {importer.NAME} ({importer.DESCRIPTION}); say --source to choose"
     with open_store(db, memory_limit=settings.memory_limit) as store:
-        summary = import_file(store, request.path, importer, request.options,
+        summary = import_file(store, request.path, importer, request.options, system=request.system,
                               deny_list=settings.deny_list, progress=progress)
     if guessed:
         summary.notes.insert(0, guessed)
-    if summary.rejects:
+    if summary.rejects or summary.conflicted:
         target = request.rejects_path or db.parent / f"{request.path.name}.rejects.csv"
         write_rejects(target, summary)
         summary.rejects_file = str(target)
@@ -83,13 +86,39 @@ def write_rejects(target: Path, summary: ImportSummary) -> None:
     with target.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["file", "line", "reason", "raw"])
-        for r in summary.rejects:
+        for r in sorted([*summary.rejects, *summary.conflicted], key=lambda r: r.line or 0):
             w.writerow([r.file, r.line, _inert(r.reason), _inert(r.raw)])
 
 
 def _inert(text: str) -> str:
     """Text a spreadsheet will not run as a formula (OWASP CSV injection: a leading quote)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def list_imports(db: Path, settings: Settings) -> list[dict[str, Any]]:
+    """The import ledger, oldest first: file, size, SHA-256, system, format, options, counts, when."""
+    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+        rows = ledger.list_imports(store.con)
+    for r in rows:
+        r["imported_at"] = _local(r["imported_at"], settings)
+    return rows
+
+
+def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any]:
+    """Take import ``import_id`` out of the store, in one transaction: the contacts it added and its
+    ledger row go, and the customers it touched are re-resolved from the contacts left, so flags
+    and top callers are as they were before it. Returns the removed ledger row."""
+    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+        ids = IdentifierSql.build(deny_list_identifiers(settings.deny_list, settings.default_region))
+        store.con.execute("BEGIN TRANSACTION")
+        try:
+            row = ledger.remove_import_rows(store.con, import_id, ids)
+            store.con.execute("COMMIT")
+        except BaseException:
+            store.con.execute("ROLLBACK")
+            raise
+    row["imported_at"] = _local(row["imported_at"], settings)
+    return row
 
 
 def _contacts(store: Store, settings: Settings) -> Any:

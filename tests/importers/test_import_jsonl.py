@@ -30,8 +30,8 @@ def test_counts_and_exact_rejects(samples, run_import):
     assert s.source == "jsonl"
     assert [(r.line, r.reason) for r in s.rejects] == JSONL_REJECTS
     assert {r.file for r in s.rejects} == {str(path)}
-    # 14 lines, 2 blank: 12 read; j1 appears twice (lines 1 and 13).
-    assert (s.read, s.imported, s.duplicates, s.rejected) == (12, 4, 1, 7)
+    # 14 lines, 2 blank: 12 read; j1 appears twice (lines 1 and 13), with other content: a conflict.
+    assert (s.read, s.imported, s.duplicates, s.conflicts, s.rejected) == (12, 4, 0, 1, 7)
 
 
 def test_valid_rows_keep_their_physical_line_numbers(samples, run_import, query):
@@ -90,7 +90,7 @@ def test_reimport_adds_nothing(samples, run_import, query):
     path = samples / "jsonl" / "contacts.jsonl"
     run_import(path)
     again = run_import(path)
-    assert (again.imported, again.duplicates, again.rejected) == (0, 5, 7)
+    assert (again.imported, again.duplicates, again.conflicts, again.rejected) == (0, 4, 1, 7)
     assert query("SELECT count(*) FROM contacts") == [(4,)]
 
 

@@ -126,14 +126,17 @@ def test_bpi2016_without_an_id_column_loses_nothing(bpi_csv, run_import):
 
 def test_uci_incident_log_keeps_one_contact_per_incident(shared_data, run_import, query):
     """Keyed on the incident number, the 141,712 update rows collapse to one contact per incident
-    (the first row), and the literal ``?`` caller is no customer.
+    (the first row); every later row of an incident differs from its first (a conflict, not a
+    silent duplicate), the file is named an event log, and the literal ``?`` caller is no customer.
 
     python: first = {}; for r in csv.DictReader(f): first.setdefault(r['number'], r['caller_id'])
-    -> 24,918 incidents; 3 whose first row has caller '?'; 5,244 distinct other callers."""
+    -> 24,918 incidents; 3 whose first row has caller '?'; 5,244 distinct other callers.
+    python: rows whose columns other than number all equal the first row of their number -> 0."""
     s = run_import(shared_data / "uci-incident-event-log" / "incident_event_log.csv",
                    column_map={"caller_id": "account_id", "opened_at": "started_at", "number": "contact_id"},
                    time_format="%d/%m/%Y %H:%M")
-    assert (s.read, s.imported, s.duplicates, s.rejected) == (141_712, 24_918, 116_794, 0)
+    assert (s.read, s.imported, s.duplicates, s.conflicts, s.rejected) == (141_712, 24_918, 0, 116_794, 0)
+    assert any("event log" in n and "docs/importing.md#event-logs" in n for n in s.notes)
     assert s.unidentified == 3
     assert query("SELECT count(DISTINCT customer_key) FROM contacts") == [(5_244,)]
     assert query("SELECT count(*) FROM identifiers WHERE ident LIKE '%:?'") == [(0,)]

@@ -54,7 +54,9 @@ def test_second_run_reports_duplicates(samples, store_path):
     cli(path, "--db", store_path)
     code, out = cli(path, "--db", store_path)
     assert code == 0
-    assert (out["imported"], out["duplicates"], out["rejects_file"]) == (0, 7, None)
+    # u1's third row (other content) is a conflict, the rest duplicates; the file is not read again.
+    assert (out["imported"], out["duplicates"], out["conflicts"], out["rejects_file"]) == (0, 6, 1, None)
+    assert (out["import_id"], out["already_imported"], out["replaced"]) == (None, 1, None)
 
 
 def test_map_option(samples, store_path, query):

@@ -33,9 +33,11 @@ def snapshot(query) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_duplicates_within_one_file(samples, run_import, query):
     s = run_import(samples / "csv" / "duplicates.csv")
-    # u1 three times (the third with other content: same id, so the same contact), u2 once, the
+    # u1 three times (the third with other content: same id, so a conflict), u2 once, the
     # id-less 6505550199/login row twice, 6505550199/password once.
-    assert (s.read, s.imported, s.duplicates, s.rejected) == (7, 4, 3, 0)
+    assert (s.read, s.imported, s.duplicates, s.conflicts, s.rejected) == (7, 4, 2, 1, 0)
+    assert [(r.line, r.reason) for r in s.conflicted] == [
+        (8, 'conflict: contact_id "u1" is also on line 2, with other content')]
     # The first occurrence wins.
     assert query("SELECT contact_id, line, category FROM contacts ORDER BY line") == [
         ("u1", 2, "billing"), ("u2", 3, "billing"), (None, 5, "login"), (None, 7, "password"),
@@ -47,12 +49,10 @@ def test_same_file_twice_adds_nothing(samples, run_import, query):
     run_import(path)
     before = snapshot(query)
     again = run_import(path)
-    assert (again.read, again.imported, again.duplicates, again.rejected) == (7, 0, 7, 0)
-    after = snapshot(query)
-    assert after["contacts"] == before["contacts"]
-    assert after["identifiers"] == before["identifiers"]
-    assert len(after["imports"]) == 2  # the second import is recorded, with its counts
-    assert query("SELECT import_id, imported, duplicates FROM imports ORDER BY 1") == [(1, 4, 3), (2, 0, 7)]
+    assert (again.read, again.imported, again.duplicates, again.conflicts, again.rejected) == (7, 0, 6, 1, 0)
+    assert (again.already_imported, again.import_id, again.replaced) == (1, None, None)
+    assert any(n.startswith("already imported as import 1") for n in again.notes)
+    assert snapshot(query) == before  # nothing changes, not even the ledger
 
 
 def test_content_hash_dedupes_rows_without_an_id_and_sees_extra_columns(samples, run_import, query):
@@ -196,10 +196,10 @@ def test_no_rejects_no_rejects_file(samples, store_path, run_import):
     assert not (store_path.parent / "semicolon.csv.rejects.csv").exists()
 
 
-def test_read_is_imported_plus_duplicates_plus_rejected(samples, run_import):
+def test_read_is_imported_plus_duplicates_plus_conflicts_plus_rejected(samples, run_import):
     for name in ("malformed.csv", "duplicates.csv", "booleans.csv", "crlf.csv"):
         s = run_import(samples / "csv" / name)
-        assert s.read == s.imported + s.duplicates + s.rejected, name
+        assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected + s.skipped, name
 
 
 def test_format_guess_is_said_in_the_notes(samples, store_path):

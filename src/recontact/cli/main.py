@@ -11,6 +11,7 @@ settings and the importers inside its body.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import datetime
@@ -104,6 +105,9 @@ def import_cmd(
                                                          "'%d/%m/%Y %H:%M'.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (default: "
                                                       "FILE.rejects.csv beside the store).")] = None,
+    system: Annotated[str | None, typer.Option("--system", help="The system the file comes from; contact ids "
+                                                                "are unique within one (default: the format "
+                                                                "name).")] = None,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Import contacts from an export. Atomic and idempotent: a file imported twice adds nothing.
@@ -126,7 +130,7 @@ def import_cmd(
             raise typer.BadParameter(str(e), param_hint="--tz") from None
     results = []
     for path in files:
-        request = desk.ImportRequest(path=path, source=source, options=options,
+        request = desk.ImportRequest(path=path, source=source, options=options, system=system,
                                      rejects_path=rejects if len(files) == 1 else None)
         results.append(_import_one(db, request, settings, output))
     if output is Output.json:
@@ -157,12 +161,17 @@ def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, outpu
 def _import_json(s: ImportSummary) -> dict[str, Any]:
     return {"file": s.file, "source": s.source, "read": s.read, "imported": s.imported,
             "duplicates": s.duplicates, "rejected": s.rejected, "unidentified": s.unidentified,
-            "withheld": s.withheld, "shared": s.shared, "rejects_file": s.rejects_file, "notes": s.notes}
+            "withheld": s.withheld, "shared": s.shared, "rejects_file": s.rejects_file, "notes": s.notes,
+            "import_id": s.import_id, "system": s.system, "conflicts": s.conflicts, "skipped": s.skipped,
+            "replaced": s.replaced, "already_imported": s.already_imported, "sha256": s.sha256}
 
 
 def _print_summary(s: ImportSummary, seconds: float) -> None:
-    stdout.print(f"[bold]{s.file}[/bold] ({s.source}): read {s.read:,} rows in {seconds:.1f} s — "
-                 f"[green]{s.imported:,} imported[/green], {s.duplicates:,} duplicates, "
+    which = f"import {s.import_id}" if s.import_id else f"already import {s.already_imported}"
+    replaced = f", replacing import {s.replaced}" if s.replaced else ""
+    stdout.print(f"[bold]{s.file}[/bold] ({s.source}, system {s.system}, {which}{replaced}): read {s.read:,} rows "
+                 f"in {seconds:.1f} s — [green]{s.imported:,} imported[/green], {s.duplicates:,} duplicates, "
+                 f"[{'red' if s.conflicts else 'dim'}]{s.conflicts:,} conflicts[/], "
                  f"[{'red' if s.rejected else 'dim'}]{s.rejected:,} rejected[/]", highlight=False)
     if s.unidentified or s.withheld or s.shared:
         stdout.print(f"  {s.unidentified:,} contacts have no identifier (counted, never a customer): "
@@ -170,11 +179,12 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
                      highlight=False)
     for note in s.notes:
         stdout.print(f"  [dim]note: {note}[/dim]", highlight=False)
-    for r in s.rejects[:10]:
+    shown = sorted([*s.rejects, *s.conflicted], key=lambda r: r.line or 0)
+    for r in shown[:10]:
         stdout.print(f"  [red]line {r.line}[/red]: {r.reason}", highlight=False)
     if s.rejects_file:
-        more = f" ({len(s.rejects) - 10:,} more)" if len(s.rejects) > 10 else ""
-        stdout.print(f"  every rejected row{more}: {s.rejects_file}", highlight=False)
+        more = f" ({len(shown) - 10:,} more)" if len(shown) > 10 else ""
+        stdout.print(f"  every rejected or conflicting row{more}: {s.rejects_file}", highlight=False)
 
 
 @app.command()
@@ -245,6 +255,47 @@ def rules(output: OutputOpt = Output.table, config: ConfigOpt = None) -> None:
     settings = _settings(config)
     rows = [{"name": r.name, "rule": r.summary(), "description": r.description} for r in settings.rules]
     emit_rows(rows, output, title=f"Rules from {find_config(config) or 'built-in defaults'}")
+
+
+imports_app = typer.Typer(cls=_Group, invoke_without_command=True, no_args_is_help=False,
+                          help="The import ledger: every import with its file, options and counts.")
+app.add_typer(imports_app, name="imports")
+
+
+@imports_app.callback()
+def imports(ctx: typer.Context, db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table,
+            config: ConfigOpt = None) -> None:
+    """The import ledger: id, file, size, SHA-256, system, format, options, counts, when.
+    `recontact imports remove ID` takes one import back out."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = desk.list_imports(db, _settings(config))
+    if output is Output.json:
+        emit_json(rows)
+        return
+    flat = [{**r, "options": json.dumps(r["options"], ensure_ascii=False)} for r in rows]
+    if output is Output.table:
+        flat = [{**r, "sha256": (r["sha256"] or "")[:12]} for r in flat]
+    emit_rows(flat, output, title=f"Imports ({len(rows)})", empty="nothing imported yet",
+              columns=None if output is Output.csv else ["import_id", "imported_at", "file", "system", "format",
+                                                         "read", "imported", "duplicates", "conflicts", "rejected",
+                                                         "sha256"])
+
+
+@imports_app.command("remove")
+def imports_remove(
+    import_id: Annotated[int, typer.Argument(help="The import's id (see recontact imports).", show_default=False)],
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
+    """Remove one import: exactly the contacts it added; customers it joined come apart again."""
+    row = desk.remove_import(db, _settings(config), import_id)
+    if output is Output.json:
+        emit_json({"removed": row})
+    elif output is Output.csv:
+        emit_rows([{**row, "options": json.dumps(row["options"])}], output)
+    else:
+        stdout.print(f"removed import {row['import_id']} ({row['file']}, system {row['system']}): "
+                     f"{row['imported']:,} contacts", highlight=False)
 
 
 @app.command()

@@ -16,11 +16,16 @@ from recontact.engines.duckdb import connect, ibis_connection
 from recontact.errors import StoreError
 from recontact.schema import CONTACT_FIELDS
 
-SCHEMA_VERSION = 3  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key)
+SCHEMA_VERSION = 4  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
+# 4: import ledger (imports: system, format, size, sha256, options, conflicts), contacts.content,
+# identifiers.first_key
 
 CONTACT_COLUMNS: dict[str, str] = {
-    "source": "VARCHAR NOT NULL",  # importer name: part of the dedupe key
+    # The system the contact came from (--system; default: the format name). A contact's identity
+    # is (source, contact_id), or (source, content_hash) when the source gives no id.
+    "source": "VARCHAR NOT NULL",
     "content_hash": "VARCHAR",  # when the source gives no contact_id: the key rows are deduplicated on
+    "content": "UBIGINT NOT NULL",  # hash of the canonical fields and extra columns: same id, other content = conflict
     "import_id": "INTEGER NOT NULL",
     "line": "BIGINT",  # line in the imported file (first line of the record)
     **CONTACT_FIELDS,
@@ -35,10 +40,15 @@ CONTACT_COLUMNS: dict[str, str] = {
 DDL = [
     f"CREATE TABLE IF NOT EXISTS contacts ({', '.join(f'{k} {v}' for k, v in CONTACT_COLUMNS.items())})",
     # ident is "kind:value" (phone:+14155550134); the kind is the text before the first colon
-    "CREATE TABLE IF NOT EXISTS identifiers (ident VARCHAR NOT NULL, customer_key BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER NOT NULL, file VARCHAR NOT NULL, "
-    "source VARCHAR NOT NULL, imported_at TIMESTAMPTZ NOT NULL, read BIGINT, imported BIGINT, "
-    "duplicates BIGINT, rejected BIGINT, unidentified BIGINT)",
+    # first_key: the key the identifier was given when first stored; a customer's key is the
+    # smallest first_key of its identifiers, which lets removing an import give keys back
+    "CREATE TABLE IF NOT EXISTS identifiers (ident VARCHAR NOT NULL, customer_key BIGINT NOT NULL, "
+    "first_key BIGINT NOT NULL)",
+    # the import ledger: one row per import; options is a JSON object (column map, time zone…)
+    "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER NOT NULL, file VARCHAR NOT NULL, size BIGINT, "
+    "sha256 VARCHAR, system VARCHAR NOT NULL, format VARCHAR NOT NULL, options VARCHAR, "
+    "imported_at TIMESTAMPTZ NOT NULL, read BIGINT, imported BIGINT, duplicates BIGINT, conflicts BIGINT, "
+    "rejected BIGINT, skipped BIGINT, unidentified BIGINT)",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
 ]
 

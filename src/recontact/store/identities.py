@@ -94,16 +94,17 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, ids: IdentifierSql) -> No
     # Linked identifiers: the new ones (known ones whose key changed were moved by the merge).
     con.execute("""
         INSERT INTO identifiers
-        SELECT n.ident, t.customer_key
+        SELECT n.ident, t.customer_key, t.customer_key
         FROM _nodes n JOIN _target_arrow t USING (id) WHERE n.known = 0
     """)
     # Identifiers still unknown were only ever seen alone (else they would be linked by now):
     # a new customer each, keyed in order of first sighting.
     con.execute(f"""
         INSERT INTO identifiers
-        SELECT n.ident, {res.next_key} - 1 + row_number() OVER (ORDER BY n.first)
-        FROM ({ids.distinct_values()}) n
-        ANTI JOIN identifiers i USING (ident)
+        SELECT ident, k, k FROM (
+            SELECT n.ident, {res.next_key} - 1 + row_number() OVER (ORDER BY n.first) AS k
+            FROM ({ids.distinct_values()}) n
+            ANTI JOIN identifiers i USING (ident))
     """)
     con.unregister("_target_arrow")
     con.unregister("_merged_arrow")

@@ -1,16 +1,22 @@
-"""The import transaction: validate, type, deduplicate, resolve identities, insert — atomically.
+"""The import transaction: validate, type, classify, resolve identities, insert — atomically.
 
-Either every valid row of the file lands, or nothing does. Importing the same file again adds
-nothing: rows are keyed on (source, contact_id), or on a hash of the row's content where the
-source has no id. Rows that cannot be used are returned with their line and reason.
+Either every valid row of the file lands, or nothing does. A row's identity is (system,
+contact_id), or (system, hash of its content) where the source has no id; the system is
+``--system`` (default: the format name). A row whose identity is already stored (or earlier in
+the file) is a duplicate when its content is the same, a conflict when it is not; neither is
+imported, conflicts are reported like rejects. Rows that cannot be used are returned with their
+line and reason. Every import is written to the ledger (``store/ledger.py``); the same file
+content again with the same options changes nothing, with other options replaces that import.
 """
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import duckdb
 
@@ -21,94 +27,191 @@ from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
 from recontact.schema import CONTACT_FIELDS
 from recontact.store.contacts import Store
 from recontact.store.identities import IdentifierSql, resolve_identities
+from recontact.store.ledger import (
+    file_sha256,
+    imports_of_size,
+    next_import_id,
+    options_json,
+    record_import,
+    remove_import_rows,
+    same_content,
+)
 from recontact.store.lines import line_sql, physical_lines, structural_rejects, value_rejects
 from recontact.store.sql import scalar
 from recontact.store.stage import Progress, slow_phones, stage
 
 __all__ = ["ImportSummary", "Progress", "import_file"]
 
+EVENT_LOG_DOCS = "docs/importing.md#event-logs"
+
 
 @dataclass
 class ImportSummary:
-    """What an import did. ``read`` = ``imported + duplicates + rejected``."""
+    """What an import did. ``read`` = ``imported + duplicates + conflicts + rejected + skipped``.
+
+    ``source`` is the format read; ``system`` the system the contacts are from (their ids are
+    unique within it). ``replaced``: the import this one replaced (same file content, other
+    options); ``already_imported``: the import that already holds this file (nothing changed)."""
 
     file: str
     source: str
+    system: str = ""
+    import_id: int | None = None
     read: int = 0
     imported: int = 0
     duplicates: int = 0
+    conflicts: int = 0
     rejected: int = 0
+    skipped: int = 0
     unidentified: int = 0
     withheld: int = 0
     shared: int = 0
+    replaced: int | None = None
+    already_imported: int | None = None
+    sha256: str | None = None
     rejects: list[Reject] = field(default_factory=list)
+    conflicted: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rejects_file: str | None = None
 
 
-def _mark_duplicates(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """``_drop``: rowids of valid rows already in the store, or repeating an earlier row of the file."""
+def _classify(con: duckdb.DuckDBPyConnection, system: str) -> None:
+    """``_verdict``: the valid rows whose identity is already stored, or taken by an earlier row of
+    the file: ``same`` content (a duplicate) or not (a conflict), and what they collide with (the
+    stored row's import and line, or the earlier row's rowid ``first_r``). Then marks those rows
+    in ``_staged._reason`` (``duplicate`` / ``conflict``) so nothing downstream uses them."""
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _drop AS
-        SELECT s.rowid AS r FROM _staged s
-        SEMI JOIN (SELECT coalesce(contact_id, content_hash) AS dedupe_key FROM contacts
-                   WHERE source = {sql_str(source)}) c USING (dedupe_key)
+        CREATE OR REPLACE TEMP TABLE _verdict AS
+        SELECT s.rowid AS r, s.content = c.content AS same, c.import_id AS other_import, c.line AS other_line,
+               CAST(NULL AS BIGINT) AS first_r
+        FROM _staged s JOIN (SELECT coalesce(contact_id, content_hash) AS dedupe_key, content, import_id, line
+                             FROM contacts WHERE source = {sql_str(system)}) c USING (dedupe_key)
         WHERE s._reason IS NULL
-        UNION
-        SELECT r FROM (
-            SELECT rowid AS r, dedupe_key FROM _staged
-            WHERE _reason IS NULL AND dedupe_key IN (
-                SELECT dedupe_key FROM _staged WHERE _reason IS NULL GROUP BY 1 HAVING count(*) > 1)
-        ) QUALIFY row_number() OVER (PARTITION BY dedupe_key ORDER BY r) > 1
     """)
+    # Keys repeated inside the file (few rows: the window runs on them only), not already stored:
+    # each later row against the first.
+    con.execute("""
+        INSERT INTO _verdict
+        SELECT r, content = first_content, NULL, NULL, first_r FROM (
+            SELECT rowid AS r, content, first_value(content) OVER w AS first_content,
+                   first_value(rowid) OVER w AS first_r
+            FROM _staged WHERE _reason IS NULL AND dedupe_key IN (
+                SELECT dedupe_key FROM _staged WHERE _reason IS NULL GROUP BY 1 HAVING count(*) > 1)
+            WINDOW w AS (PARTITION BY dedupe_key ORDER BY rowid))
+        WHERE r <> first_r AND r NOT IN (SELECT r FROM _verdict)
+    """)
+    con.execute("UPDATE _staged SET _reason = CASE WHEN v.same THEN 'duplicate' ELSE 'conflict' END "
+                "FROM _verdict v WHERE _staged.rowid = v.r")
 
 
-_NEW_ROWS = "FROM _staged s ANTI JOIN _drop d ON d.r = s.rowid WHERE s._reason IS NULL"
+def _conflicts(con: duckdb.DuckDBPyConnection, file: str, line: str, system: str) -> list[Reject]:
+    """The conflicting rows, with their line and what they collide with."""
+    first_line = line.replace("s.rowid", "f.rowid").replace("s._line", "f._line")
+    rows = con.execute(f"""
+        SELECT {line}, 'conflict: contact_id "' || left(s.contact_id, 60) || '" ' ||
+               CASE WHEN v.first_r IS NULL
+                    THEN 'of system ' || {sql_str(system)} || ' was imported by import ' || v.other_import
+                         || coalesce(' (line ' || v.other_line || ')', '') || ' with other content'
+                    ELSE 'is also on line ' || {first_line} || ', with other content' END
+        FROM _verdict v JOIN _staged s ON s.rowid = v.r LEFT JOIN _staged f ON f.rowid = v.first_r
+        WHERE NOT v.same ORDER BY s.rowid
+    """).fetchall()
+    return [Reject(file, int(n), str(reason)) for n, reason in rows]
 
 
-def _insert_contacts(con: duckdb.DuckDBPyConnection, source: str, import_id: int, ids: IdentifierSql,
+def _event_log(con: duckdb.DuckDBPyConnection, ids: IdentifierSql) -> bool:
+    """Whether the file reads as an event log: most contact ids repeated in it with other content
+    sit on rows of one caller with three or more contents (one row per update of a ticket)."""
+    counts = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE n >= 3 AND callers = 1) FROM (
+            SELECT s.contact_id, count(DISTINCT s.content) AS n, count(DISTINCT {ids.primary}) AS callers
+            FROM _staged s WHERE s.contact_id IN (
+                SELECT s.contact_id FROM _verdict v JOIN _staged s ON s.rowid = v.r
+                WHERE NOT v.same AND v.first_r IS NOT NULL)
+              AND (s._reason IS NULL OR s._reason IN ('duplicate', 'conflict'))
+            GROUP BY 1)
+    """).fetchall()[0]
+    repeated, logged = int(counts[0]), int(counts[1])
+    return repeated > 0 and logged * 2 >= repeated
+
+
+def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int, ids: IdentifierSql,
                      line: str) -> tuple[int, int, int, int]:
-    """Insert the new rows; return (imported, unidentified, withheld, shared) counts."""
+    """Insert the rows still valid (not rejected, not duplicates or conflicts); return (imported,
+    unidentified, withheld, shared) counts."""
     canonical = ", ".join(f"s.{c}" for c in CONTACT_FIELDS)
+    new_rows = "FROM _staged s WHERE s._reason IS NULL"
     line = line.replace("s.rowid", "s.r")
     # Row order in the store carries no meaning (``line`` keeps the file order): let DuckDB write in parallel.
     con.execute("SET preserve_insertion_order = false")
     try:
         con.execute(f"""
             INSERT INTO contacts
-            SELECT {sql_str(source)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END, {import_id}, {line},
-                   {canonical}, s.extension, s.phone_raw,
+            SELECT {sql_str(system)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END, s.content,
+                   {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
                    s.withheld, {ids.shared}, i.customer_key, s.extra
-            FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s
+            FROM (SELECT s.rowid AS r, s.* {new_rows}) s
             LEFT JOIN identifiers i ON i.ident = {ids.primary}
         """)
     finally:  # the staging of the next import relies on insertion order
         con.execute("RESET preserve_insertion_order")
     counts = con.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE {ids.primary} IS NULL), count(*) FILTER (WHERE s.withheld),
-               count(*) FILTER (WHERE {ids.shared}) {_NEW_ROWS}
+               count(*) FILTER (WHERE {ids.shared}) {new_rows}
     """).fetchall()[0]
     return int(counts[0]), int(counts[1]), int(counts[2]), int(counts[3])
 
 
+def _already(summary: ImportSummary, earlier: dict[str, Any]) -> ImportSummary:
+    """The summary of a file imported before with the same options: nothing changes; the counts
+    are the earlier import's, its imported rows now duplicates."""
+    summary.already_imported = int(earlier["import_id"])
+    summary.read = int(earlier["read"])
+    summary.duplicates = int(earlier["imported"]) + int(earlier["duplicates"])
+    summary.conflicts, summary.rejected = int(earlier["conflicts"]), int(earlier["rejected"])
+    summary.skipped = int(earlier["skipped"] or 0)
+    summary.notes.append(f"already imported as import {earlier['import_id']} (same content, same options, "
+                         f"{earlier['imported_at']:%Y-%m-%d %H:%M}): nothing changed; "
+                         "recontact imports lists it")
+    return summary
+
+
 def import_file(store: Store, path: Path, importer: ModuleType, options: ImportOptions, *,
-                deny_list: tuple[str, ...] = (), progress: Progress | None = None) -> ImportSummary:
+                system: str | None = None, deny_list: tuple[str, ...] = (),
+                progress: Progress | None = None) -> ImportSummary:
     """Import one file into the store, atomically and idempotently; see the module docstring.
 
     Raises InputFileError when the file cannot be read at all, or when no row of it is valid.
     """
     con = store.con
     file = str(path)
+    system = system or importer.NAME
     scan: Scan = importer.scan(con, path, options)
-    summary = ImportSummary(file=file, source=importer.NAME, notes=list(scan.notes))
+    summary = ImportSummary(file=file, source=importer.NAME, system=system, notes=list(scan.notes))
+    reading = options_json(options)
+    size = path.stat().st_size if path.is_file() else None
+    earlier = None
+    # Only a file of a size imported before can be one imported before: hash it first then.
+    if size is not None and imports_of_size(con, size):
+        summary.sha256 = file_sha256(path)
+        earlier = same_content(con, summary.sha256)
+        if earlier and (earlier["system"], earlier["format"], earlier["options"]) == (
+                system, importer.NAME, json.loads(reading)):
+            return _already(summary, earlier)
+    ids = IdentifierSql.build(deny_list_identifiers(deny_list, options.region))
     set_timezone(con, options.tz)
     con.execute("BEGIN TRANSACTION")
     try:
-        # Counting the file's lines overlaps DuckDB's read (which releases the GIL).
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        if earlier:
+            remove_import_rows(con, int(earlier["import_id"]), ids)
+            summary.replaced = int(earlier["import_id"])
+        # Counting the file's lines and hashing it overlap DuckDB's read (which releases the GIL).
+        with ThreadPoolExecutor(max_workers=2) as pool:
             counted = None if scan.own_lines else pool.submit(physical_lines, path, scan.encoding)
+            digest = None if summary.sha256 or size is None else pool.submit(file_sha256, path)
             stage(con, scan, options, path, progress)
             lines_in_file = counted.result() if counted else None
+            summary.sha256 = digest.result() if digest else summary.sha256
         slow_phones(con, options.region)
         unreadable = structural_rejects(con, scan, file)
         line, structural = line_sql(con, scan, unreadable, path, lines_in_file)
@@ -118,33 +221,53 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
         if valid == 0:
             first = f"; first: line {rejects[0].line}: {rejects[0].reason}" if rejects else ""
             raise InputFileError(f"{file}: no valid contact in {staged + len(structural)} rows{first}")
-        ids = IdentifierSql.build(deny_list_identifiers(deny_list, options.region))
-        _mark_duplicates(con, importer.NAME)
+        _classify(con, system)
+        summary.conflicted = _conflicts(con, file, line, system)
+        if summary.conflicted:
+            summary.notes.extend(_conflict_notes(con, ids, system, len(summary.conflicted)))
         _report(progress, 70.0)
         resolve_identities(con, ids)
         _report(progress, 80.0)
-        import_id = scalar(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")
-        counts = _insert_contacts(con, importer.NAME, import_id, ids, line)
+        import_id = next_import_id(con)
+        counts = _insert_contacts(con, system, import_id, ids, line)
         summary.imported, summary.unidentified, summary.withheld, summary.shared = counts
         _report(progress, 100.0)
+        summary.import_id = import_id
         summary.rejected = len(rejects)
         summary.rejects = rejects
+        summary.conflicts = len(summary.conflicted)
         summary.read = staged + len(structural)
-        summary.duplicates = valid - summary.imported
-        con.execute("INSERT INTO imports VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?)",
-                    [import_id, file, importer.NAME, summary.read, summary.imported, summary.duplicates,
-                     summary.rejected, summary.unidentified])
+        summary.duplicates = valid - summary.imported - summary.conflicts
+        record_import(con, {
+            "import_id": import_id, "file": file, "size": size, "sha256": summary.sha256, "system": system,
+            "format": importer.NAME, "options": reading, "read": summary.read, "imported": summary.imported,
+            "duplicates": summary.duplicates, "conflicts": summary.conflicts, "rejected": summary.rejected,
+            "skipped": summary.skipped, "unidentified": summary.unidentified,
+        })
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("_staged", "_drop", "_links", "_lines", "_nodes", "_recnl"):
+        for table in ("_staged", "_verdict", "_links", "_lines", "_nodes", "_recnl", "_affected"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if scan.rejects_table:
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}_scan")
     return summary
+
+
+def _conflict_notes(con: duckdb.DuckDBPyConnection, ids: IdentifierSql, system: str, conflicts: int) -> list[str]:
+    """What to do about conflicts: another system, or another id column; and the event-log warning."""
+    rows = "1 row shares" if conflicts == 1 else f"{conflicts:,} rows share"
+    notes = [f"{rows} a contact_id with a contact of other content (conflicts, not imported, "
+             f"listed with the rejects): if this file comes from another system than {system!r}, import it "
+             "with --system NAME; if its id column is not unique, map another column to contact_id "
+             "(--map \"COLUMN=contact_id\") or none (rows are then told apart by their content)"]
+    if _event_log(con, ids):
+        notes.append("this file looks like an event log (one row per update of a ticket: one contact id on "
+                     f"many rows of one caller); see {EVENT_LOG_DOCS}")
+    return notes
 
 
 def _report(progress: Progress | None, pct: float) -> None:

@@ -21,6 +21,18 @@ Progress = Callable[[float], None]  # called with the percentage of the import d
 READ_SHARE = 60.0  # of the progress bar: reading the file; the rest: identities and writing
 
 
+#: The fields a row's content is made of, in this fixed order (whatever the file's column order):
+#: every canonical field but the id, then the kept extra columns.
+CONTENT_FIELDS = tuple(f for f in CONTACT_FIELDS if f != "contact_id")
+
+
+def content_sql(columns: list[str]) -> str:
+    """SQL: the text a row's content hash is taken of: ``columns`` then ``_extra`` (the unmapped
+    columns: rows differing only there are other contacts), joined by the unit separator; a missing
+    value is empty. (``concat`` with separators: twice as fast as ``coalesce`` and ``||``.)"""
+    return f"concat({', chr(31), '.join([*columns, '_extra'])})"
+
+
 def typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[str]]:
     """The staging query's parts: inner SELECT items (raw text kept as ``_raw_<field>`` beside the
     typed columns), outer SELECT items, and the reason expressions over both."""
@@ -55,16 +67,15 @@ def typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[s
         if reason != validate.NO_REASON:
             reasons.append(reason)
     raws = [f"{raw(name)} AS _raw_{name}" for name in CONTACT_FIELDS]
-    # Every scan selects _extra, but it is not in scan.fields: rows differing only in unmapped
-    # columns must not be taken for duplicates.
-    hashed = " || chr(31) || ".join(f"coalesce({c}, '')" for c in (*(f"_raw_{f}" for f in CONTACT_FIELDS), "_extra"))
+    content = content_sql([f"_raw_{f}" for f in CONTENT_FIELDS])
     outer = [
         *CONTACT_FIELDS,
         "CAST(NULL AS VARCHAR) AS extension",
         "nullif(trim(_raw_phone), '') AS phone_raw",
         # An empty caller id on a call is withheld; withheld words are spotted with the slow path.
         "(nullif(trim(_raw_phone), '') IS NULL AND coalesce(channel = 'phone', false)) AS withheld",
-        f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({hashed}) ELSE contact_id END AS dedupe_key",
+        f"md5_number_lower({content}) AS content",
+        f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({content}) ELSE contact_id END AS dedupe_key",
         "_extra AS extra",
     ]
     if scan.own_lines:
