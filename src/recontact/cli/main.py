@@ -269,6 +269,8 @@ def imports(ctx: typer.Context, db: DbOpt = DEFAULT_DB, output: OutputOpt = Outp
     `recontact imports remove ID` takes one import back out."""
     if ctx.invoked_subcommand is not None:
         return
+    from recontact import desk
+
     rows = desk.list_imports(db, _settings(config))
     if output is Output.json:
         emit_json(rows)
@@ -288,6 +290,8 @@ def imports_remove(
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Remove one import: exactly the contacts it added; customers it joined come apart again."""
+    from recontact import desk
+
     row = desk.remove_import(db, _settings(config), import_id)
     if output is Output.json:
         emit_json({"removed": row})
