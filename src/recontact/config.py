@@ -29,6 +29,30 @@ def check_timezone(name: str) -> str:
     return name
 
 
+class AsteriskSettings(BaseModel):
+    """``[asterisk]``: what in an Asterisk CDR is the desk's own. A call from one of the desk's
+    extensions (or, failing a known extension on either side, from one of its contexts) is outbound
+    with ``dst`` the customer; a call to one of its extensions or queues is inbound with ``src`` the
+    caller. Nothing set: every call is inbound."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    desk_extensions: tuple[str, ...] = Field((), description="The desk's own phones: src / dst values or "
+                                                             "channel endpoints such as 6001 or PJSIP/6001.")
+    desk_queues: tuple[str, ...] = Field((), description="Numbers or queues callers dial to reach the desk "
+                                                         "(dst, or the queue of a Queue() call).")
+    desk_contexts: tuple[str, ...] = Field((), description="Dialplan contexts of the desk's own phones: a call "
+                                                           "in one of them was placed by the desk.")
+
+    @field_validator("desk_extensions", "desk_queues", "desk_contexts")
+    @classmethod
+    def _no_blanks(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        values = tuple(x.strip() for x in v)
+        if any(not x for x in values):
+            raise ValueError("empty names are not allowed")
+        return values
+
+
 class Settings(BaseModel):
     """Everything recontact can be told; every field has a default."""
 
@@ -46,6 +70,10 @@ class Settings(BaseModel):
     memory_limit: str | None = Field(None, pattern=r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
                                      description="Most memory the engine may use, e.g. '4GB' (default: 80% of "
                                                  "RAM); beyond it, work spills to disk beside the store.")
+
+    asterisk: AsteriskSettings = Field(default_factory=lambda: AsteriskSettings(),
+                                       description="The desk's own Asterisk extensions, queues and contexts "
+                                                   "([asterisk] table): they decide a call's direction.")
 
     @field_validator("timezone")
     @classmethod

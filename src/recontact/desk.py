@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from recontact.engines.duckdb import set_timezone
 from recontact.errors import ConfigError, UnknownCustomerError
 from recontact.identity.deny_list import deny_list_identifiers
 from recontact.identity.phone import classify_caller_id
-from recontact.importers.base import ImportOptions
+from recontact.importers.base import AsteriskDesk, ImportOptions
 from recontact.metrics.callers import Period
 from recontact.metrics.callers import top_callers as top_callers_expr
 from recontact.metrics.contacts import countable_inbound
@@ -32,11 +32,12 @@ from recontact.rules.batch import flags as flags_expr
 from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
 from recontact.store import ledger
-from recontact.store.contacts import Store, open_store
+from recontact.store.contacts import Store, open_store, remove_store, store_exists
 from recontact.store.identities import IdentifierSql
 from recontact.store.load import ImportSummary, Progress, import_file
 
 _KEY = re.compile(r"^[Cc](\d+)$")
+TIMEZONE_META = "timezone"  # the desk's time zone, from the last import's --tz
 
 
 def format_key(key: int) -> str:
@@ -57,6 +58,9 @@ class ImportRequest:
     options: ImportOptions = field(default_factory=ImportOptions)
     rejects_path: Path | None = None
     system: str | None = None  # the system the contacts come from (default: the format name)
+    #: The desk's time zone to remember in the store (``--tz``): reports use it unless the config
+    #: sets ``timezone``. None (no ``--tz``) leaves the store's as it is.
+    desk_timezone: str | None = None
 
 
 def import_contacts(db: Path, request: ImportRequest, settings: Settings,
@@ -69,9 +73,20 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     else:
         importer = importers.guess_format(request.path)
         guessed = f"format guessed: {importer.NAME} ({importer.DESCRIPTION}); say --source to choose"
-    with open_store(db, memory_limit=settings.memory_limit) as store:
-        summary = import_file(store, request.path, importer, request.options, system=request.system,
-                              deny_list=settings.deny_list, progress=progress)
+    created = not store_exists(db)
+    try:
+        with open_store(db, memory_limit=settings.memory_limit) as store:
+            options, read_in = configured_options(store, request, settings)
+            summary = import_file(store, request.path, importer, options, system=request.system,
+                                  deny_list=settings.deny_list, progress=progress)
+            if read_in:
+                summary.notes.append(read_in)
+            if request.desk_timezone:
+                remember_timezone(store, request.desk_timezone, summary)
+    except BaseException:
+        if created:  # a failed first import leaves no empty store behind
+            remove_store(db)
+        raise
     if guessed:
         summary.notes.insert(0, guessed)
     if summary.rejects or summary.conflicted:
@@ -79,6 +94,49 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
         write_rejects(target, summary)
         summary.rejects_file = str(target)
     return summary
+
+
+def configured_options(store: Store, request: ImportRequest, settings: Settings) -> tuple[ImportOptions, str | None]:
+    """The import options as configured: the desk's Asterisk lines from ``[asterisk]`` (unless the
+    options name them), and the zone naive times are read in: ``--tz`` when given; else, when the
+    config sets no ``timezone`` and the options carry the default one, the desk time zone the store
+    remembers (with a note saying so)."""
+    options = request.options
+    desk_lines = settings.asterisk
+    if not options.asterisk.configured():
+        options = replace(options, asterisk=AsteriskDesk(desk_lines.desk_extensions, desk_lines.desk_queues,
+                                                         desk_lines.desk_contexts))
+    if request.desk_timezone or "timezone" in settings.model_fields_set or options.tz != settings.timezone:
+        return options, None
+    tz = store.meta(TIMEZONE_META)
+    if not tz or tz == options.tz:
+        return options, None
+    return replace(options, tz=tz), f"times without an offset read in the desk time zone {tz} kept in the store"
+
+
+def remember_timezone(store: Store, tz: str, summary: ImportSummary) -> None:
+    """Keep ``tz`` as the desk's time zone in the store's meta (said in a note when it changes)."""
+    before = store.meta(TIMEZONE_META)
+    if before != tz:
+        store.set_meta(TIMEZONE_META, tz)
+        was = f" (was {before})" if before else ""
+        summary.notes.append(f"desk time zone {tz}{was} kept in the store: reports use it unless "
+                             "recontact.toml sets timezone")
+
+
+def report_settings(store: Store, settings: Settings) -> Settings:
+    """``settings`` with the reporting time zone in force: the config's ``timezone`` when it sets
+    one, else the desk time zone the store remembers from an import's ``--tz``, else UTC."""
+    if "timezone" in settings.model_fields_set:
+        return settings
+    tz = store.meta(TIMEZONE_META)
+    return settings.model_copy(update={"timezone": tz}) if tz else settings
+
+
+def report_timezone(db: Path, settings: Settings) -> str:
+    """The time zone reports on the store at ``db`` are cut and printed in (see report_settings)."""
+    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+        return report_settings(store, settings).timezone
 
 
 def write_rejects(target: Path, summary: ImportSummary) -> None:
@@ -170,6 +228,7 @@ def list_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since
     date (the configured time zone); ``customer_key`` computes one customer's flags only."""
     chosen = select_rules(settings, rules)
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+        settings = report_settings(store, settings)
         contacts = _countable(store, settings)
         if customer_key is not None:
             contacts = contacts.filter(contacts.customer_key == customer_key)
@@ -201,6 +260,7 @@ def period_label(start: date, period: Period) -> str:
 def top_callers(db: Path, settings: Settings, period: Period = "week", n: int = 5) -> list[dict[str, Any]]:
     """The top ``n`` callers of each ISO week or calendar month, in the configured time zone."""
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+        settings = report_settings(store, settings)
         contacts = _countable(store, settings)
         ranked = top_callers_expr(contacts, period, n)
         rows = with_identifiers(ranked, store).order_by(["period_start", "rank"]).to_pyarrow().to_pylist()
@@ -239,6 +299,7 @@ def find_customer(store: Store, query: str, region: str) -> int:
 def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any]:
     """One customer: identifiers, every contact in time order, and their flags."""
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+        settings = report_settings(store, settings)
         key = find_customer(store, query, settings.default_region)
         contacts = _contacts(store, settings)
         me = ibis.memtable({"customer_key": [key]}, schema={"customer_key": "int64"})

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from recontact.errors import InputFileError
+from recontact import desk
+from recontact.config import AsteriskSettings, Settings, load_settings
+from recontact.errors import ConfigError, InputFileError
 from recontact.importers import asterisk_cdr, guess_format
 
 LA = "America/Los_Angeles"  # UTC-8 in January and early March 2026
@@ -165,3 +167,69 @@ def test_source_asterisk_on_a_file_that_is_not_a_cdr(samples, run_import):
     with pytest.raises(InputFileError) as e:
         run_import(path, source="asterisk")
     assert str(e.value).startswith(f"{path}: line 1: not an Asterisk CDR record (4 fields;")
+
+
+# --- direction: the desk's own extensions, queues and contexts ----------------------------------
+
+DESK = AsteriskSettings(desk_extensions=("6001", "6002"), desk_queues=("6000",),
+                        desk_contexts=("desk-out", "from-internal"))
+
+
+def test_direction_from_the_desks_own_lines(samples, run_import, contact_rows):
+    """desk_calls.csv, line by line: a customer calls the desk queue; an employee's extension calls
+    the IT desk from the context the desk's phones share (a contact); agent 6001 calls a customer;
+    an unlisted softphone in the desk's outbound context calls a customer; agent 6001 calls agent
+    6002 (placed by the desk); a trunk call to extension 3000, not the desk's (inbound, as without
+    configuration)."""
+    s = run_import(samples / "asterisk" / "desk_calls.csv", settings=Settings(asterisk=DESK))
+    assert (s.read, s.imported, s.rejected) == (6, 6, 0)
+    assert any("calls the desk places are outbound" in n for n in s.notes)
+    rows = [(r["line"], r["direction"], r["phone"], r["extension"], r["agent_id"], r["customer_name"])
+            for r in contact_rows()]
+    assert rows == [
+        (1, "inbound", "+14155550134", None, "PJSIP/6001", "Ann Lee"),
+        (2, "inbound", None, "2001", "PJSIP/6002", "Payroll"),
+        (3, "outbound", "+14155550199", None, "PJSIP/6001", None),
+        (4, "outbound", "+14155550177", None, "PJSIP/6099", None),
+        (5, "outbound", None, "6002", "PJSIP/6001", None),
+        (6, "inbound", "+16505550100", None, "PJSIP/3000", "Bob"),
+    ]
+
+
+def test_without_configuration_every_call_is_inbound_from_src(samples, run_import, contact_rows):
+    s = run_import(samples / "asterisk" / "desk_calls.csv")
+    assert not any("outbound" in n for n in s.notes)
+    rows = contact_rows()
+    assert {r["direction"] for r in rows} == {"inbound"}
+    assert [r["phone_raw"] for r in rows] == ["4155550134", "2001", "6001", "6099", "6001", "6505550100"]
+
+
+def test_outbound_calls_are_not_counted_as_the_customers_contacts(samples, run_import, store_path):
+    run_import(samples / "asterisk" / "desk_calls.csv", settings=Settings(asterisk=DESK))
+    top = desk.top_callers(store_path, Settings(), "week", 10)
+    assert sorted((r["identifiers"][0], r["contacts"]) for r in top) == [
+        ("extension:2001", 1), ("phone:+14155550134", 1), ("phone:+16505550100", 1),
+    ]
+
+
+def test_real_master_csv_with_client2_as_the_desk(shared_data, run_import, query):
+    """Master.csv: client1 calls 6789 (ringing client2) 9 times, client2 calls 1234 (client1) 5
+    times (awk -F'","' '{print $2, $3}' Master.csv | sort | uniq -c). With client2 the desk's
+    extension: 9 inbound from client1, 5 outbound to 1234."""
+    s = run_import(shared_data / "asterisk-cdr-custom-sample" / "Master.csv",
+                   settings=Settings(asterisk=AsteriskSettings(desk_extensions=("client2",))))
+    assert (s.read, s.imported, s.rejected) == (14, 14, 0)
+    assert query("SELECT direction, coalesce(phone, extension), count(*) FROM contacts GROUP BY ALL ORDER BY ALL") == [
+        ("inbound", "client1", 9), ("outbound", "1234", 5),
+    ]
+    assert query("SELECT DISTINCT agent_id FROM contacts WHERE direction = 'outbound'") == [("PJSIP/client2",)]
+
+
+def test_asterisk_settings_from_toml(tmp_path):
+    path = tmp_path / "recontact.toml"
+    path.write_text('[asterisk]\ndesk_extensions = ["6001", " PJSIP/6002 "]\ndesk_queues = ["6000"]\n')
+    settings = load_settings(path)
+    assert settings.asterisk.desk_extensions == ("6001", "PJSIP/6002")
+    path.write_text('[asterisk]\ndesk_extension = ["6001"]\n')
+    with pytest.raises(ConfigError, match=r"asterisk\.desk_extension"):
+        load_settings(path)

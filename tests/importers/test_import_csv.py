@@ -84,7 +84,7 @@ def test_map_naming_a_missing_column_or_unknown_field_is_an_error(samples, run_i
     path = samples / "csv" / "mapped.csv"
     with pytest.raises(InputFileError, match=r"--map names column\(s\) not in the file: callerid"):
         run_import(path, column_map={"CallerId": "phone", "When": "started_at"})
-    with pytest.raises(InputFileError, match=r"--map names unknown field\(s\) telephone"):
+    with pytest.raises(InputFileError, match=r"--map names unknown field\(s\) 'telephone'"):
         run_import(path, column_map={"Caller ID": "telephone", "When": "started_at"})
 
 

@@ -131,7 +131,7 @@ def import_cmd(
     results = []
     for path in files:
         request = desk.ImportRequest(path=path, source=source, options=options, system=system,
-                                     rejects_path=rejects if len(files) == 1 else None)
+                                     rejects_path=rejects if len(files) == 1 else None, desk_timezone=tz)
         results.append(_import_one(db, request, settings, output))
     if output is Output.json:
         emit_json(_import_json(results[0]) if len(results) == 1 else [_import_json(r) for r in results])
@@ -220,7 +220,7 @@ def top(
     settings = _settings(config)
     which: Period = "week" if period == "week" else "month"
     rows = desk.top_callers(db, settings, which, n)
-    emit_rows(rows, output, title=f"Top {n} callers per {period} ({settings.timezone})",
+    emit_rows(rows, output, title=f"Top {n} callers per {period} ({desk.report_timezone(db, settings)})",
               columns=["period", "rank", "customer_key", "contacts", "handle_s", "identifiers"])
 
 

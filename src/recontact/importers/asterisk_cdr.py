@@ -17,10 +17,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from recontact.errors import InputFileError
-from recontact.importers.base import ImportOptions, Scan, sql_ident
+from recontact.importers.base import AsteriskDesk, ImportOptions, Scan, check_map_targets, sql_ident, sql_str
 from recontact.importers.csv_scan import extra_json_sql, read_csv_sql
 from recontact.importers.text import decode_head, detect_encoding, read_head
 
@@ -71,11 +72,45 @@ def detect_layout(fields: list[str]) -> list[str] | None:
     return names + [f"extra_{i}" for i in range(len(names) + 1, len(fields) + 1)]
 
 
+def _without_suffix(channel: str) -> str:
+    """SQL: a channel without its call suffix: ``PJSIP/6001-0000001a`` -> ``PJSIP/6001``."""
+    return f"regexp_replace({channel}, '-[0-9a-fA-F]+(;[0-9]+)?$', '')"
+
+
+def _endpoint(channel: str) -> str:
+    """SQL: the endpoint a channel belongs to: ``PJSIP/6001-0000001a`` and ``Local/6001@ctx-…;1``
+    -> ``6001``."""
+    return f"split_part(regexp_extract({_without_suffix(channel)}, '^[^/]*/(.*)$', 1), '@', 1)"
+
+
+def _desk_placed(desk: AsteriskDesk, col: Callable[[str], str]) -> str:
+    """SQL condition: the desk placed the call.
+
+    The desk placed it when its source (``src`` or the calling channel) is one of the desk's
+    extensions, or when neither end is a desk extension or queue and ``dcontext`` is one of the
+    desk's contexts. A call from elsewhere to the desk (an employee's phone calling an internal IT
+    desk) is inbound even in a context the desk shares."""
+
+    def listed(values: tuple[str, ...]) -> str:
+        return ", ".join(sql_str(v) for v in values) if values else "NULL"
+
+    exts, both = listed(desk.extensions), listed(desk.extensions + desk.queues)
+    queue_name = f"trim(split_part({col('lastdata')}, ',', 1))"
+    from_desk = (f"(trim({col('src')}) IN ({exts}) OR {_endpoint(col('channel'))} IN ({exts}) "
+                 f"OR {_without_suffix(col('channel'))} IN ({exts}))")
+    to_desk = (f"(trim({col('dst')}) IN ({both}) OR {_endpoint(col('dstchannel'))} IN ({exts}) "
+               f"OR {_without_suffix(col('dstchannel'))} IN ({exts}) "
+               f"OR (upper({col('lastapp')}) = 'QUEUE' AND {queue_name} IN ({listed(desk.queues)})))")
+    in_context = f"(trim({col('dcontext')}) IN ({listed(desk.contexts)}))"
+    return f"coalesce({from_desk} OR (NOT coalesce({to_desk}, false) AND {in_context}), false)"
+
+
 def sniff(path: Path, head: str) -> bool:
     return detect_layout(_first_record(head)) is not None
 
 
 def scan(con: object, path: Path, options: ImportOptions) -> Scan:
+    check_map_targets(options.column_map)
     head = read_head(path)
     encoding = detect_encoding(head, options.encoding)
     fields = _first_record(decode_head(head, encoding))
@@ -95,14 +130,15 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     number_in_clid = f"nullif(regexp_extract({col('clid')}, '<([^>]*)>', 1), '')"
     name_in_clid = f"nullif(trim(regexp_extract({col('clid')}, '^\\s*\"?([^\"<]*)\"?\\s*<', 1)), '')"
     known = ", ".join(f"'{d}'" for d in DISPOSITIONS)
+    caller = f"coalesce(nullif(trim({col('src')}), ''), {number_in_clid})"
     select = {
         "contact_id": f"nullif(trim({col('uniqueid')}), '')" if "uniqueid" in names else "NULL",
         "started_at": col("start"),
         "channel": "'phone'",
         "direction": "'inbound'",
-        "phone": f"coalesce(nullif(trim({col('src')}), ''), {number_in_clid})",
+        "phone": caller,
         "customer_name": name_in_clid,
-        "agent_id": f"nullif(regexp_replace({col('dstchannel')}, '-[0-9a-fA-F]+(;[0-9]+)?$', ''), '')",
+        "agent_id": f"nullif({_without_suffix(col('dstchannel'))}, '')",
         "queue": f"nullif({col('dcontext')}, '')",
         "wait_s": f"CAST(CASE WHEN {answered} THEN {duration} - {billsec} ELSE {duration} END AS VARCHAR)",
         "talk_s": col("billsec"),
@@ -117,13 +153,28 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
         f"THEN 'duration/billsec \"' || coalesce({col('duration')}, '') || '\"/\"' "
         f"|| coalesce({col('billsec')}, '') || '\" are not seconds with billsec <= duration' END"
     )
+    notes = []
+    if options.asterisk.configured():
+        placed = _desk_placed(options.asterisk, col)
+        # A call the desk places: outbound, dst the customer, the calling channel the agent.
+        select["direction"] = f"CASE WHEN {placed} THEN 'outbound' ELSE 'inbound' END"
+        select["phone"] = f"CASE WHEN {placed} THEN nullif(trim({col('dst')}), '') ELSE {caller} END"
+        select["customer_name"] = f"CASE WHEN {placed} THEN NULL ELSE {name_in_clid} END"
+        select["agent_id"] = (f"nullif(CASE WHEN {placed} THEN {_without_suffix(col('channel'))} "
+                              f"ELSE {_without_suffix(col('dstchannel'))} END, '')")
+        notes.append("direction from the desk's own extensions, queues and contexts (asterisk table of "
+                     "recontact.toml): calls the desk places are outbound, to dst")
+    for src, target in options.column_map.items():
+        if src not in names:
+            raise InputFileError(f"--map names CDR column {src!r}, not in this layout; columns are: {', '.join(names)}")
+        select[target] = sql_ident(src)
     kept = [n for n in names if n not in _USED or n in ("dcontext", "dstchannel")]
     kept += ["disposition", "clid"] if "clid" in names else ["disposition"]
     sql = (f"SELECT {', '.join(f'{v} AS {k}' for k, v in select.items())}, "
            f"{extra_json_sql(sorted(set(kept), key=names.index))} AS _extra, {reject} AS _reject "
            f"FROM {source}")
     layout = "cdr_custom" if names[0] == "clid" else "cdr_csv"
-    notes = [f"Asterisk {layout} column order, {len(fields)} fields"]
+    notes.insert(0, f"Asterisk {layout} column order, {len(fields)} fields")
     if options.tz == "UTC":
         notes.append("CDR times carry no zone and were read as UTC; pass --tz for the PBX's zone")
     return Scan(sql=sql, header_lines=0, rejects_table=rejects, notes=notes, fields=tuple(select),

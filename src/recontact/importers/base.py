@@ -11,7 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from recontact.errors import InputFileError
 from recontact.schema import CONTACT_FIELDS
+
+
+@dataclass(frozen=True)
+class AsteriskDesk:
+    """Which Asterisk extensions, queues and dialplan contexts are the desk's own (config
+    ``[asterisk]``): they tell a call into the desk (inbound, ``src`` the caller) from a call the
+    desk places (outbound, ``dst`` the customer). Empty: every call is inbound."""
+
+    extensions: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
+
+    def configured(self) -> bool:
+        return bool(self.extensions or self.queues or self.contexts)
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,7 @@ class ImportOptions:
     encoding: str | None = None  # None: detect (UTF-8 with or without BOM, else Latin-1)
     delimiter: str | None = None  # None: detect (comma, semicolon, tab, pipe)
     time_format: str | None = None  # strptime format for non-ISO timestamps, e.g. "%d/%m/%Y %H:%M"
+    asterisk: AsteriskDesk = field(default_factory=AsteriskDesk)  # the desk's own lines in Asterisk CDRs
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,9 @@ class Scan:
     source_columns: tuple[str, ...] = ()
     encoding: str = "utf-8"
     rejects_table: str | None = None
+    #: Reasons to give for the reader's own error types (``INVALID ENCODING``…) where the generic
+    #: one would mislead, e.g. a JSON line split at a control character.
+    reader_reasons: dict[str, str] = field(default_factory=dict)
     time_format: str | None = None
     notes: list[str] = field(default_factory=list)
     fields: tuple[str, ...] = tuple(CONTACT_FIELDS)
@@ -75,6 +94,14 @@ class Importer(Protocol):
     def scan(self, con: object, path: Path, options: ImportOptions) -> Scan:
         """Describe how to read ``path``; raise InputFileError when it cannot be read at all."""
         ...
+
+
+def check_map_targets(column_map: dict[str, str]) -> None:
+    """InputFileError naming every ``--map`` target that is no canonical field, listing the fields."""
+    unknown = [target for target in dict.fromkeys(column_map.values()) if target not in CONTACT_FIELDS]
+    if unknown:
+        bad = ", ".join(repr(t) for t in unknown)
+        raise InputFileError(f"--map names unknown field(s) {bad}; fields are: {', '.join(CONTACT_FIELDS)}")
 
 
 def sql_str(value: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from recontact.importers.base import sql_ident, sql_str
 
 _counter = itertools.count(1)
+MAX_LINE_BYTES = 1 << 22  # the longest record read; a longer one is rejected, not the file
 
 
 def read_csv_sql(path: Path, columns: list[str], *, delimiter: str, encoding: str, header: bool,
@@ -23,7 +24,7 @@ def read_csv_sql(path: Path, columns: list[str], *, delimiter: str, encoding: st
         f"delim={sql_str(delimiter)}, quote={sql_str(quote)}, escape={sql_str(escape)}, "
         f"encoding={sql_str(encoding)}, auto_detect=false, store_rejects=true, "
         f"rejects_table={sql_str(rejects)}, rejects_scan={sql_str(rejects + '_scan')}, "
-        f"max_line_size=4194304, parallel=true)"
+        f"max_line_size={MAX_LINE_BYTES}, parallel=true)"
     )
     return sql, rejects
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from recontact.errors import InputFileError
-from recontact.importers.base import ImportOptions, Scan, sql_ident
+from recontact.importers.base import ImportOptions, Scan, check_map_targets, sql_ident
 from recontact.importers.csv_scan import extra_json_sql, read_csv_sql
 from recontact.importers.text import (
     decode_head,
@@ -51,11 +51,8 @@ def map_columns(names: list[str], column_map: dict[str, str]) -> tuple[dict[str,
     Explicit ``column_map`` entries win, then exact canonical names, then ALIASES. Each canonical
     field takes the first column that claims it.
     """
+    check_map_targets(column_map)
     wanted = {k.strip().lower(): v for k, v in column_map.items()}
-    unknown = sorted(set(wanted.values()) - set(CONTACT_FIELDS))
-    if unknown:
-        raise InputFileError(f"--map names unknown field(s) {', '.join(unknown)}; "
-                             f"fields are: {', '.join(CONTACT_FIELDS)}")
     missing = sorted(set(wanted) - {n.lower() for n in names})
     if missing:
         raise InputFileError(f"--map names column(s) not in the file: {', '.join(missing)}; "
@@ -93,7 +90,7 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
             f"name one with --map \"YOUR COLUMN=started_at\""
         )
     source, rejects = read_csv_sql(path, names, delimiter=delimiter, encoding=encoding, header=True)
-    select = [f"{sql_ident(src)} AS {field}" for src, field in mapping.items()]
+    select = [f"{sql_ident(src)} AS {sql_ident(field)}" for src, field in mapping.items()]
     sql = (f"SELECT {', '.join(select)}, {extra_json_sql(kept)} AS _extra, "
            f"CAST(NULL AS VARCHAR) AS _reject FROM {source}")
     if encoding != "utf-8":

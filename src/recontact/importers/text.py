@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from recontact.errors import InputFileError
@@ -28,9 +31,68 @@ def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
         raise InputFileError(f"{path}: permission denied") from None
     if not head.strip():
         raise InputFileError(f"{path}: the file is empty")
-    if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if looks_binary(head):
         raise InputFileError(f"{path}: looks binary (NUL bytes), not a text export")
     return head
+
+
+#: Bytes no text export contains, unless by accident in a row: control characters other than tab,
+#: line feed, vertical tab, form feed, carriage return and escape.
+_CONTROL = bytes([*range(0, 9), *range(14, 27), *range(28, 32)])
+
+
+def looks_binary(head: bytes) -> bool:
+    """True for a binary file: NUL bytes, and a NUL in the first line or control bytes on most
+    lines. A text export with a stray NUL or control byte in some row is text (those rows are
+    rejected, the others imported)."""
+    if b"\0" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    lines = [line for line in head.split(b"\n") if line.strip()]
+    if b"\0" in lines[0]:
+        return True
+    dirty = sum(1 for line in lines if len(line.translate(None, _CONTROL)) < len(line))
+    return dirty * 2 > len(lines)
+
+
+def mixed_line_ends(path: Path, *, head_only: bool = False) -> bool:
+    """True when the file (or its first MiB) ends some lines with CRLF and others with a bare LF.
+    UTF-16 files are never taken for mixed (their line ends are two-byte); nor is a file that
+    cannot be opened (reading it says why)."""
+    crlf = lf = 0
+    try:
+        f = path.open("rb")
+    except OSError:
+        return False
+    with f:
+        chunk = f.read(SNIFF_BYTES)
+        if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return False
+        while chunk:
+            # A CR ending the chunk may pair with an LF starting the next: read one byte more.
+            if chunk.endswith(b"\r"):
+                chunk += f.read(1)
+            pairs = chunk.count(b"\r\n")
+            crlf, lf = crlf + pairs, lf + chunk.count(b"\n") - pairs
+            if (crlf and lf) or head_only:
+                break
+            chunk = f.read(1 << 24)
+    return bool(crlf and lf)
+
+
+@contextmanager
+def lf_copy(path: Path, folder: Path) -> Iterator[Path]:
+    """A temporary copy of ``path`` in ``folder`` with every CRLF line end made LF: the same lines,
+    in the same order (a CR not followed by LF is kept). Removed on leaving the block."""
+    with tempfile.TemporaryDirectory(prefix=".recontact-lf-", dir=folder) as tmp:
+        copy = Path(tmp) / path.name
+        with path.open("rb") as src, copy.open("wb") as dst:
+            carry = b""
+            while chunk := src.read(1 << 24):
+                chunk = carry + chunk
+                carry = b"\r" if chunk.endswith(b"\r") else b""
+                dst.write(chunk[: len(chunk) - len(carry)].replace(b"\r\n", b"\n"))
+            dst.write(carry)
+        yield copy
 
 
 def detect_encoding(head: bytes, explicit: str | None = None) -> str:
@@ -42,12 +104,30 @@ def detect_encoding(head: bytes, explicit: str | None = None) -> str:
         return ENCODINGS[key]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if e.start < len(head) - 4:  # not merely a character cut by the sample's end
-            return "latin-1"
-    return "utf-8"
+    multibyte, invalid = utf8_census(head)
+    # A few bad bytes among real UTF-8 text are broken rows (rejected one by one); bad bytes in a
+    # file with no UTF-8 characters at all are another single-byte encoding.
+    return "latin-1" if invalid > multibyte else "utf-8"
+
+
+def utf8_census(head: bytes) -> tuple[int, int]:
+    """(valid multi-byte UTF-8 characters, invalid byte sequences) in a sample; a character cut by
+    the sample's end is neither."""
+    invalid = 0
+    text = head.decode("utf-8", errors="replace")
+    if text.endswith("\ufffd") and len(head) >= 4 and not head[-4:].isascii():
+        text = head[: len(head) - 4 + _last_complete(head[-4:])].decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - head.count("\ufffd".encode())
+    multibyte = sum(1 for c in text if c > "\x7f") - text.count("\ufffd")
+    return multibyte, invalid
+
+
+def _last_complete(tail: bytes) -> int:
+    """How many bytes of the 4-byte ``tail`` come before a multi-byte character it cuts."""
+    for i in range(len(tail) - 1, -1, -1):
+        if tail[i] & 0xC0 == 0xC0:  # a lead byte: the cut character starts here
+            return i
+    return len(tail)
 
 
 def decode_head(head: bytes, encoding: str) -> str:

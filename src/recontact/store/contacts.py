@@ -6,6 +6,7 @@ Tables: ``contacts`` (canonical contacts plus where they came from and whose the
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,26 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.con.execute("DELETE FROM meta WHERE key = ?", [key])
         self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+
+def store_files(path: Path) -> list[Path]:
+    """The store file and what DuckDB keeps beside it: its write-ahead log and spill folder."""
+    return [path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".tmp")]
+
+
+def store_exists(path: Path) -> bool:
+    """True when there is a store file (or its log) at ``path``."""
+    return any(p.exists() for p in store_files(path)[:2])
+
+
+def remove_store(path: Path) -> None:
+    """Delete the store at ``path`` with its log and spill folder (only for a store this process
+    just created and failed to fill: its first import did not land)."""
+    for p in store_files(path):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
 
 
 def open_store(path: Path | str, *, create: bool = True, memory_limit: str | None = None) -> Store:

@@ -37,11 +37,15 @@ class UnknownImportError(LookupError, RecontactError):
 
 def options_json(options: ImportOptions) -> str:
     """The options an import was read with, as canonical JSON (sorted keys): equal text, same reading."""
-    return json.dumps({
+    read: dict[str, object] = {
         "column_map": dict(sorted(options.column_map.items())), "tz": options.tz,
         "time_format": options.time_format, "encoding": options.encoding, "delimiter": options.delimiter,
         "region": options.region,
-    }, sort_keys=True, ensure_ascii=False)
+    }
+    if options.asterisk.configured():  # the desk's own Asterisk lines decide directions
+        read["asterisk"] = {"extensions": list(options.asterisk.extensions), "queues": list(options.asterisk.queues),
+                            "contexts": list(options.asterisk.contexts)}
+    return json.dumps(read, sort_keys=True, ensure_ascii=False)
 
 
 def file_sha256(path: Path) -> str:

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from recontact.importers.base import Reject, Scan, sql_ident
-from recontact.importers.csv_scan import read_csv_sql
+from recontact.importers.csv_scan import MAX_LINE_BYTES, read_csv_sql
 from recontact.store.sql import scalar
 
 _CHUNK = 1 << 24
@@ -27,9 +27,21 @@ def structural_rejects(con: duckdb.DuckDBPyConnection, scan: Scan, file: str) ->
     # One bad line can yield several errors (one per column); keep the first of each line.
     seen: dict[int, tuple[Reject, int]] = {}
     for line, kind, message, text, offset in rows:
-        reason = f"{str(kind).lower().replace('_', ' ')}: {str(message).split(chr(10))[0]}"
+        reason = reader_reason(scan, str(kind), str(message))
         seen.setdefault(int(line), (Reject(file, int(line), reason, str(text or "").strip("\r\n")), int(offset or 0)))
     return list(seen.values())
+
+
+def reader_reason(scan: Scan, kind: str, message: str) -> str:
+    """Why the CSV reader set a line aside, in the user's terms."""
+    if kind in scan.reader_reasons:
+        return scan.reader_reasons[kind]
+    if kind == "INVALID ENCODING":
+        return (f"not valid {scan.encoding.upper()} text (a byte sequence no {scan.encoding.upper()} text has); "
+                "fix the row, or give --encoding latin-1 if the whole file is Latin-1")
+    if kind == "LINE SIZE OVER MAXIMUM":
+        return f"the line is longer than {MAX_LINE_BYTES >> 20} MiB, the most one record may take"
+    return f"{kind.lower().replace('_', ' ')}: {message.split(chr(10))[0]}"
 
 
 def lines_at(path: Path, offsets: list[int]) -> list[int]:
@@ -64,7 +76,7 @@ def line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, unreadable: list[tuple[
     rows leave out line breaks inside quoted fields; their byte offsets put that right.)"""
     structural = [r for r, _ in unreadable]
     if scan.own_lines:
-        return "s._line", structural
+        return _own_lines(con, unreadable, path)
     # rowids of a table written in one statement are consecutive, in insertion (= file) order,
     # but start at an offset inside a transaction.
     base = scalar(con, "SELECT coalesce(min(rowid), 0) FROM _staged") - 1
@@ -85,14 +97,8 @@ def line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, unreadable: list[tuple[
                             for c in scan.source_columns)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _recnl AS SELECT row_number() OVER () AS k, {breaks} AS nl "
                     f"FROM {scan.source_sql}")
-    # Skipped line s_j (j = 0, 1, … in order) comes before record k iff s_j - j <= b(k), where
-    # b(k) is the line record k would start on with nothing skipped. Adjacent skipped lines share a
-    # threshold: keep the largest count, or the ASOF join may pick a smaller one.
-    before: dict[int, int] = {}
-    for j, line in enumerate(sorted(skipped)):
-        before[line - j] = j + 1
-    con.register("_skipped_arrow", pa.table({"t": pa.array(list(before), pa.int64()),
-                                             "n": pa.array(list(before.values()), pa.int64())}))
+    # b(k): the line record k would start on with nothing skipped.
+    _register_skipped(con, skipped)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _lines AS
         WITH r AS (
@@ -105,16 +111,49 @@ def line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, unreadable: list[tuple[
     return f"(SELECT line FROM _lines WHERE _lines.k = s.rowid - {base})", structural
 
 
-def physical_lines(path: Path, encoding: str) -> int | None:
-    """How many lines the file has (a last line without a line break counts); None for UTF-16."""
+def _register_skipped(con: duckdb.DuckDBPyConnection, skipped: set[int]) -> None:
+    """``_skipped_arrow(t, n)``: n lines set aside come before a record that would start on line
+    b >= t with nothing set aside. Skipped line s_j (j = 0, 1, … in order) comes before record k iff
+    s_j - j <= b(k). Adjacent skipped lines share a threshold: keep the largest count, or the ASOF
+    join may pick a smaller one."""
+    before: dict[int, int] = {}
+    for j, line in enumerate(sorted(skipped)):
+        before[line - j] = j + 1
+    con.register("_skipped_arrow", pa.table({"t": pa.array(list(before), pa.int64()),
+                                             "n": pa.array(list(before.values()), pa.int64())}))
+
+
+def _own_lines(con: duckdb.DuckDBPyConnection, unreadable: list[tuple[Reject, int]],
+               path: Path) -> tuple[str, list[Reject]]:
+    """Line SQL for a scan that numbers the lines the reader returned as ``_line`` (one record per
+    line): the lines the reader set aside as unreadable, placed by their byte offsets, are added
+    back before the records that follow them."""
+    if not unreadable:
+        return "s._line", []
+    lines = lines_at(path, [offset for _, offset in unreadable])
+    structural = [replace(r, line=line) for (r, _), line in zip(unreadable, lines, strict=True)]
+    _register_skipped(con, set(lines))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _lines AS
+        SELECT s._line AS k, s._line + coalesce(sk.n, 0) AS line FROM _staged s
+        ASOF LEFT JOIN _skipped_arrow sk ON s._line >= sk.t
+    """)
+    con.unregister("_skipped_arrow")
+    return "(SELECT line FROM _lines WHERE _lines.k = s._line)", structural
+
+
+def physical_lines(path: Path, encoding: str) -> tuple[int | None, bool]:
+    """How many lines the file has (a last line without a line break counts), and whether it has a
+    NUL byte anywhere; (None, False) for UTF-16."""
     if encoding == "utf-16":
-        return None
-    lines, last = 0, b""
+        return None, False
+    lines, last, nul = 0, b"", False
     with path.open("rb") as f:
         while chunk := f.read(1 << 24):
             lines += chunk.count(b"\n")
+            nul = nul or b"\0" in chunk
             last = chunk[-1:]
-    return lines + (1 if last not in (b"\n", b"") else 0)
+    return lines + (1 if last not in (b"\n", b"") else 0), nul
 
 
 def blank_lines(con: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> set[int]:

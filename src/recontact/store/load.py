@@ -24,6 +24,7 @@ from recontact.engines.duckdb import set_timezone
 from recontact.errors import InputFileError
 from recontact.identity.deny_list import deny_list_identifiers
 from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
+from recontact.importers.text import lf_copy, mixed_line_ends
 from recontact.schema import CONTACT_FIELDS
 from recontact.store.contacts import Store
 from recontact.store.identities import IdentifierSql, resolve_identities
@@ -38,7 +39,7 @@ from recontact.store.ledger import (
 )
 from recontact.store.lines import line_sql, physical_lines, structural_rejects, value_rejects
 from recontact.store.sql import scalar
-from recontact.store.stage import Progress, slow_phones, stage
+from recontact.store.stage import Progress, UnreadableLineEnds, reject_nul_rows, slow_phones, stage
 
 __all__ = ["ImportSummary", "Progress", "import_file"]
 
@@ -181,12 +182,31 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
                 progress: Progress | None = None) -> ImportSummary:
     """Import one file into the store, atomically and idempotently; see the module docstring.
 
+    A file mixing CRLF and LF line ends (which DuckDB's reader refuses) is read from a temporary
+    copy beside the store with every CRLF made LF: same lines, same line numbers.
+
     Raises InputFileError when the file cannot be read at all, or when no row of it is valid.
     """
+    scan: Scan = importer.scan(store.con, path, options)
+    if not mixed_line_ends(path, head_only=True):
+        try:
+            return _import(store, path, path, scan, importer, options, system, deny_list, progress)
+        except UnreadableLineEnds:
+            if not mixed_line_ends(path):
+                raise
+    with lf_copy(path, store.path.parent) as copy:
+        summary = _import(store, path, copy, importer.scan(store.con, copy, options), importer, options, system,
+                          deny_list, progress)
+    summary.notes.append("the file mixes CRLF and LF line ends: read with every line end as LF")
+    return summary
+
+
+def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: ModuleType, options: ImportOptions,
+            system: str | None, deny_list: tuple[str, ...], progress: Progress | None) -> ImportSummary:
+    """``import_file`` of ``path``, whose bytes are read from ``bytes_from`` as ``scan`` says."""
     con = store.con
     file = str(path)
     system = system or importer.NAME
-    scan: Scan = importer.scan(con, path, options)
     summary = ImportSummary(file=file, source=importer.NAME, system=system, notes=list(scan.notes))
     reading = options_json(options)
     size = path.stat().st_size if path.is_file() else None
@@ -207,14 +227,16 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
             summary.replaced = int(earlier["import_id"])
         # Counting the file's lines and hashing it overlap DuckDB's read (which releases the GIL).
         with ThreadPoolExecutor(max_workers=2) as pool:
-            counted = None if scan.own_lines else pool.submit(physical_lines, path, scan.encoding)
+            counted = None if scan.own_lines else pool.submit(physical_lines, bytes_from, scan.encoding)
             digest = None if summary.sha256 or size is None else pool.submit(file_sha256, path)
             stage(con, scan, options, path, progress)
-            lines_in_file = counted.result() if counted else None
+            lines_in_file, nul = counted.result() if counted else (None, False)
             summary.sha256 = digest.result() if digest else summary.sha256
+        if nul:
+            reject_nul_rows(con)
         slow_phones(con, options.region)
         unreadable = structural_rejects(con, scan, file)
-        line, structural = line_sql(con, scan, unreadable, path, lines_in_file)
+        line, structural = line_sql(con, scan, unreadable, bytes_from, lines_in_file)
         rejects = sorted(structural + value_rejects(con, file, line), key=lambda r: r.line or 0)
         staged = scalar(con, "SELECT count(*) FROM _staged")
         valid = staged - scalar(con, "SELECT count(*) FROM _staged WHERE _reason IS NOT NULL")

@@ -13,7 +13,7 @@ import pyarrow as pa
 from recontact.errors import InputFileError, StoreError
 from recontact.identity.email import normalize_email_sql
 from recontact.identity.phone import classify_caller_id, nanp_fast_path_sql
-from recontact.importers.base import ImportOptions, Scan
+from recontact.importers.base import ImportOptions, Scan, sql_str
 from recontact.schema import BOOLEAN_FIELDS, CONTACT_FIELDS, NUMERIC_FIELDS
 from recontact.store import validate
 
@@ -128,7 +128,31 @@ def stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, pa
                          "in recontact.toml or free disk space beside the store for spilling") from None
     except duckdb.Error as e:
         message = str(e).split("\n")[0]
+        if _PARSER_STATE in message:
+            raise UnreadableLineEnds(f"{path}: cannot be read: {message}") from None
         raise InputFileError(f"{path}: cannot be read: {message}") from None
+
+
+#: DuckDB's strict CSV reader stops with this on a file mixing CRLF and LF line ends.
+_PARSER_STATE = "state machine reached an invalid state"
+
+
+class UnreadableLineEnds(InputFileError):
+    """The CSV reader stopped on the file's line ends (it mixes CRLF and LF, or has a bare CR)."""
+
+
+def reject_nul_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Reject the staged rows with a NUL byte in a text column, naming the columns (a NUL in a typed
+    column already makes the value invalid). Run only when the file has a NUL byte at all."""
+    text = [c for c, kind in CONTACT_FIELDS.items() if kind == "VARCHAR" and c != "phone"]
+    checks = {**{c: f"contains({c}, chr(0))" for c in text}, "phone": "contains(phone_raw, chr(0))",
+              # json_object() writes a NUL as the escape \u0000
+              "an unmapped column": "contains(extra, '\\u0000')"}
+    named = ", ".join(f"CASE WHEN {test} THEN {sql_str(name)} END" for name, test in checks.items())
+    con.execute(f"""
+        UPDATE _staged SET _reason = concat_ws('; ', 'a NUL byte in ' || concat_ws(', ', {named}), _reason)
+        WHERE {' OR '.join(f'coalesce({t}, false)' for t in checks.values())}
+    """)
 
 
 def slow_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:

@@ -40,12 +40,12 @@ def timestamp_sql(raw: str, typed: str, time_format: str | None) -> tuple[str, s
     from ``time_format`` (strptime) when given."""
     if time_format:
         value = f"CAST(try_strptime(trim({raw}), {sql_str(time_format)}) AS TIMESTAMPTZ)"
-        hint = f"does not match --time-format {time_format}"
+        hint = f" does not match --time-format {time_format}"
     else:
         value = f"TRY_CAST(trim({raw}) AS TIMESTAMPTZ)"
-        hint = "is not an ISO 8601 time (give --time-format for other layouts)"
+        hint = " is not an ISO 8601 time (give --time-format for other layouts)"
     reason = (f"CASE WHEN {typed} IS NOT NULL THEN NULL WHEN NOT {_present(raw)} THEN 'started_at is missing' "
-              f"ELSE 'started_at ' || {_quoted(raw)} || ' {hint}' END")
+              f"ELSE 'started_at ' || {_quoted(raw)} || {sql_str(hint)} END")
     return value, reason
 
 
