@@ -174,7 +174,8 @@ def trailing_counts(contacts: Sequence[Contact], window: timedelta, same_categor
 
 
 # ---------------------------------------------------------------------------------------------
-# Flags: per rule and customer, the first contact whose trailing count reaches min_contacts
+# Flags: episodes. Per rule and customer (and category), a flag opens when the trailing count
+# reaches N and closes at the first instant it is below N again.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -185,7 +186,8 @@ class Flag:
     crossed_at: datetime
     count: int
     contact_id: str
-    category: str | None
+    category: str | None  # the category of a same-category rule's flag; None for other rules
+    closed_at: datetime | None  # None: still open at the latest contact in the store
 
 
 def rule_filter(contact: Contact, rule: RuleLike) -> bool:
@@ -196,30 +198,55 @@ def rule_filter(contact: Contact, rule: RuleLike) -> bool:
     return not (rule.unresolved_only and contact.resolved is True)
 
 
+def count_in(times: Sequence[datetime], lo: datetime, hi: datetime, *, lo_open: bool, hi_open: bool) -> int:
+    """How many of ``times`` lie between ``lo`` and ``hi`` (each end open or closed)."""
+    return sum(1 for s in times if (lo < s if lo_open else lo <= s) and (s < hi if hi_open else s <= hi))
+
+
+def episodes(times_ids: Sequence[tuple[datetime, str]], n: int, window: timedelta,
+             latest: datetime) -> list[tuple[datetime, int, str, datetime | None]]:
+    """The episodes of one customer's (one category's) counted contacts, from the definition:
+    (crossed_at, count, contact_id, closed_at).
+
+    c(t) = count in (t - W, t]; just before t it is the count in [t - W, t). An episode opens at a
+    contact time t with c(t) >= N and the count in [t - W, t) < N, named by the smallest contact id
+    at t. It closes at the first instant after t at which c < N. c only changes at contact times
+    and at t_j + W, so every such instant is checked, in time order (contact times too, although c
+    never drops there). closed_at is None when that instant is later than ``latest``."""
+    times = [t for t, _ in times_ids]
+    events = sorted(set(times) | {t + window for t in times})
+    out = []
+    for t in sorted(set(times)):
+        now = count_in(times, t - window, t, lo_open=True, hi_open=False)
+        before = count_in(times, t - window, t, lo_open=False, hi_open=True)
+        if now >= n > before:
+            closing = next(e for e in events if e > t
+                           and count_in(times, e - window, e, lo_open=True, hi_open=False) < n)
+            first = min(cid for s, cid in times_ids if s == t)
+            out.append((t, now, first, closing if closing <= latest else None))
+    return out
+
+
 def flags(contacts: Sequence[Contact], rules: Sequence[RuleLike], deny: Iterable[str] = (),
           key_of: Mapping[Customer, Any] | None = None) -> list[Flag]:
-    """Every rule's flags: for each customer the FIRST contact (by started_at, then contact id, the
-    store's dedupe key when given) at which the trailing count reaches ``min_contacts``, with that
-    count. A rule fires at most once per customer (no flag is ever closed here). Ordered by crossing
-    time, rule, customer (``key_of`` gives the store's customer key; default: the sorted identifiers)."""
+    """Every rule's flag episodes over the countable contacts of each customer (per category for a
+    same-category rule: contacts without a category are not counted there). ``latest`` is the
+    latest contact of all ``contacts`` (any direction or customer). Ordered by crossing time, rule,
+    customer (``key_of`` gives the store's customer key; default: the sorted identifiers), category."""
     deny = tuple(deny)
-    who = customers(contacts)
+    latest = max(c.started_at for c in contacts)
     out: list[Flag] = []
     for rule in rules:
-        counts = trailing_counts(contacts, rule.window, rule.same_category, deny,
-                                 where=lambda c, rule=rule: rule_filter(c, rule))
-        by_customer: dict[Customer, list[Contact]] = defaultdict(list)
-        for c in contacts:
-            if c.contact_id in counts:
-                by_customer[who[c.contact_id]].append(c)
-        for customer, mine in by_customer.items():
-            for c in sorted(mine, key=lambda c: (c.started_at, c.contact_id)):
-                if counts[c.contact_id] >= rule.min_contacts:
-                    out.append(Flag(rule.name, customer, c.started_at, counts[c.contact_id], c.contact_id,
-                                    c.category))
-                    break
+        groups: dict[tuple[Customer, str | None], list[tuple[datetime, str]]] = defaultdict(list)
+        for c, who in countable(contacts, deny):
+            if not rule_filter(c, rule) or (rule.same_category and c.category is None):
+                continue
+            groups[(who, c.category if rule.same_category else None)].append((c.started_at, c.contact_id))
+        for (who, category), mine in groups.items():
+            for crossed, count, contact_id, closed in episodes(mine, rule.min_contacts, rule.window, latest):
+                out.append(Flag(rule.name, who, crossed, count, contact_id, category, closed))
     order = key_of if key_of is not None else {f.customer: sorted(f.customer) for f in out}
-    return sorted(out, key=lambda f: (f.crossed_at, f.rule, order[f.customer]))
+    return sorted(out, key=lambda f: (f.crossed_at, f.rule, order[f.customer], f.category or ""))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,3 +401,27 @@ def contact_sets(draw: st.DrawFn, max_size: int = 30, grid: timedelta = timedelt
             offset=draw(st.sampled_from(OFFSETS)),
         ))
     return out
+
+
+@st.composite
+def burst_sets(draw: st.DrawFn, max_bursts: int = 8) -> list[Contact]:
+    """Bursts of contacts (3-8 within hours, many at one instant) by a few people in two or three
+    categories, bursts days to weeks apart: flags that open, close and reopen under the default
+    rules (5 within 30 days; 3 in one category within 7 days)."""
+    base = draw(st.sampled_from(BASES))
+    out: list[Contact] = []
+    start = base
+    for _ in range(draw(st.integers(1, max_bursts))):
+        start += timedelta(days=draw(st.sampled_from((0, 3, 7, 14, 30, 30, 45))))
+        for _ in range(draw(st.integers(3, 8))):
+            who = draw(st.sampled_from((0, 0, 0, 1)))
+            out.append(Contact(
+                contact_id=f"b{draw(st.integers(0, 10**6)):07d}",
+                started_at=start + timedelta(hours=draw(st.sampled_from((0, 0, 1, 5, 24 * 7)))),
+                direction=draw(st.sampled_from(("inbound", "inbound", "inbound", "outbound"))),
+                phone=phone_spelling(PEOPLE[who][0], draw(st.integers(0, 5))),
+                category=draw(st.sampled_from(("billing", "billing", "network", "outage", None))),
+                offset=draw(st.sampled_from(OFFSETS)),
+            ))
+    ids = [c.contact_id for c in out]
+    return [c for i, c in enumerate(out) if c.contact_id not in ids[:i]]  # ids are unique in a file

@@ -29,6 +29,7 @@ from recontact.metrics.callers import Period
 from recontact.metrics.callers import top_callers as top_callers_expr
 from recontact.metrics.contacts import countable_inbound
 from recontact.rules.batch import flags as flags_expr
+from recontact.rules.batch import latest_contact
 from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
 from recontact.store import ledger
@@ -221,22 +222,26 @@ def select_rules(settings: Settings, names: Sequence[str] = ()) -> tuple[Rule, .
 
 
 def list_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since: date | None = None,
-               customer_key: int | None = None) -> list[dict[str, Any]]:
-    """Every customer that crossed a rule: rule, customer, crossing contact and time, count.
+               customer_key: int | None = None, open_only: bool = False) -> list[dict[str, Any]]:
+    """Every flag episode: rule, customer, category, crossing contact and time, count, and when it
+    closed (``closed_at``; None while open at the latest contact in the store).
 
     ``rules`` narrows to some rules by name; ``since`` keeps flags crossed on or after that local
-    date (the configured time zone); ``customer_key`` computes one customer's flags only."""
+    date (the configured time zone); ``customer_key`` computes one customer's flags only;
+    ``open_only`` keeps the open ones. Times are aware datetimes in the configured zone."""
     chosen = select_rules(settings, rules)
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
         settings = report_settings(store, settings)
         contacts = _countable(store, settings)
         if customer_key is not None:
             contacts = contacts.filter(contacts.customer_key == customer_key)
-        flagged = flags_expr(contacts, chosen)
+        flagged = flags_expr(contacts, chosen, latest_contact(_contacts(store, settings)))
         if since is not None:
             start = datetime.combine(since, time(0), ZoneInfo(settings.timezone))
             flagged = flagged.filter(flagged.crossed_at >= start)
-        ordered = with_identifiers(flagged, store).order_by(["crossed_at", "rule", "customer_key"])
+        if open_only:
+            flagged = flagged.filter(flagged.closed_at.isnull())
+        ordered = with_identifiers(flagged, store).order_by(["crossed_at", "rule", "customer_key", "category"])
         rows = ordered.to_pyarrow().to_pylist()
     return [{
         "customer_key": format_key(r["customer_key"]),
@@ -246,6 +251,7 @@ def list_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since
         "count": int(r["count"]),
         "contact_id": r["contact_id"],
         "category": r["category"],
+        "closed_at": _local(r["closed_at"], settings) if r["closed_at"] is not None else None,
     } for r in rows]
 
 

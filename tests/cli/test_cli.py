@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,18 @@ def test_customer_flags_are_the_customers_own(desk_db: Path) -> None:
     key = every[0]["customer_key"]
     mine = json.loads(invoke("customer", key, "--db", str(desk_db), "-o", "json")[1])["flags"]
     assert mine == [f for f in every if f["customer_key"] == key]
+
+
+def test_flags_open_lists_exactly_the_open_ones(desk_db: Path) -> None:
+    """`flags --open`: the flags whose closed_at is null, nothing else; closed ones close after
+    they opened, and every flag carries closed_at, category and contact_id."""
+    every = json.loads(invoke("flags", "--db", str(desk_db), "-o", "json")[1])
+    assert all({"closed_at", "category", "contact_id"} <= f.keys() for f in every)
+    assert all(f["closed_at"] is None or datetime.fromisoformat(f["closed_at"]) > datetime.fromisoformat(
+        f["crossed_at"]) for f in every)
+    assert all((f["category"] is None) == (f["rule"] == "repeat-30d") for f in every)
+    code, out = invoke("flags", "--db", str(desk_db), "--open", "-o", "json")
+    assert code == 0 and json.loads(out) == [f for f in every if f["closed_at"] is None]
+    assert any(f["closed_at"] is None for f in every) and any(f["closed_at"] for f in every)
+    code, out = invoke("flags", "--db", str(desk_db), "--open")
+    assert code == 0 and "open flags" in out

@@ -32,11 +32,11 @@ BO = "+12125550102"
 
 def flag_rows(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [(r["rule"], frozenset(r["identifiers"]), r["crossed_at"], r["count"], r["contact_id"],
-             r["category"]) for r in rows]
+             r["category"], r["closed_at"]) for r in rows]
 
 
 def reference_rows(flags: list[reference.Flag]) -> list[tuple[Any, ...]]:
-    return [(f.rule, f.customer, f.crossed_at, f.count, f.contact_id, f.category) for f in flags]
+    return [(f.rule, f.customer, f.crossed_at, f.count, f.contact_id, f.category, f.closed_at) for f in flags]
 
 
 def check_flags(contacts: list[Contact], config: Settings) -> list[dict[str, Any]]:
@@ -77,6 +77,9 @@ def test_flags_match_reference(contacts: list[Contact], rules: tuple[Rule, ...],
     unresolved only; outbound and withheld-only contacts never count."""
     got = check_flags(contacts, Settings(timezone=tz, rules=rules))
     event(f"flags: {min(len(got), 3)}{'+' if len(got) > 3 else ''}")
+    event(f"closed: {min(sum(r['closed_at'] is not None for r in got), 2)}")
+    reopened = {(r["rule"], r["customer_key"], r["category"]) for r in got}
+    event(f"reopened: {len(reopened) < len(got)}")
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,6 +89,17 @@ def test_default_rules_match_reference(contacts: list[Contact]) -> None:
     same category within 7 days."""
     got = check_flags(contacts, Settings(rules=DEFAULT_RULES))
     event(f"flags: {min(len(got), 2)}{'+' if len(got) > 2 else ''}")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contacts=reference.burst_sets(), tz=st.sampled_from(reference.TIMEZONES))
+def test_default_rules_episodes_in_bursts_match_reference(contacts: list[Contact], tz: str) -> None:
+    """Flag episodes with the default rules on bursts (ties, several customers and categories):
+    every episode's crossing contact, count, closed_at and category equal the reference's."""
+    got = check_flags(contacts, Settings(timezone=tz, rules=DEFAULT_RULES))
+    episodes = {(r["rule"], r["customer_key"], r["category"]) for r in got}
+    event(f"reopened: {len(episodes) < len(got)}")
+    event(f"open: {min(sum(r['closed_at'] is None for r in got), 2)}")
 
 
 # --- explicit boundaries ---------------------------------------------------------------------
@@ -124,11 +138,100 @@ def test_rule_contacts_at_the_same_instant_both_count() -> None:
 
 def test_flag_fires_once_at_the_crossing_contact() -> None:
     """Flag: the rule fires at the contact that crossed the threshold, and not again while open
-    (later crossings of the same customer add no flag)."""
-    gaps = [timedelta(minutes=m) for m in (0, 10, 20, 200, 210)]
+    (later contacts of the same episode add no flag)."""
+    gaps = [timedelta(minutes=m) for m in (0, 10, 20, 30, 200, 210)]
     got = check_flags(_calls(*gaps), Settings(rules=(Rule(name="three", min_contacts=3,
                                                           window=timedelta(hours=1)),)))
-    assert [(r["contact_id"], r["count"], r["identifiers"]) for r in got] == [("k2", 3, [f"phone:{ANN}"])]
+    # Count 3 at 0:20, 4 at 0:30; it drops to 2 when the 0:10 contact leaves at 1:10.
+    assert [(r["contact_id"], r["count"], r["identifiers"], r["closed_at"]) for r in got] == [
+        ("k2", 3, [f"phone:{ANN}"], T0 + timedelta(hours=1, minutes=10))]
+
+
+THREE_IN_1H = Rule(name="three", min_contacts=3, window=timedelta(hours=1))
+MIN = timedelta(minutes=1)
+
+
+def episode_rows(got: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(r["contact_id"], r["crossed_at"], r["count"], r["closed_at"]) for r in got]
+
+
+def test_flag_still_open_at_the_latest_contact() -> None:
+    """Flag closed_at: null while the closing instant (here 0:00 + 1h) is later than the latest
+    contact in the store (0:20); `--open` lists it."""
+    got = check_flags(_calls(0 * MIN, 10 * MIN, 20 * MIN), Settings(rules=(THREE_IN_1H,)))
+    assert episode_rows(got) == [("k2", T0 + 20 * MIN, 3, None)]
+
+
+def test_flag_closes_at_the_latest_contact_of_the_whole_store(tmp_path: Path) -> None:
+    """Flag closed_at: the latest contact is the store's, not the customer's — another customer's
+    (or an outbound) contact after the closing instant closes the flag; one just before leaves it
+    open; one exactly at it closes it."""
+    ann = _calls(0 * MIN, 10 * MIN, 20 * MIN)
+    for later, closed in ((59 * MIN, None), (60 * MIN, T0 + 60 * MIN), (61 * MIN, T0 + 60 * MIN)):
+        got = check_flags([*ann, Contact("b", T0 + later, phone=BO)], Settings(rules=(THREE_IN_1H,)))
+        assert episode_rows(got) == [("k2", T0 + 20 * MIN, 3, closed)]
+        got = check_flags([*ann, Contact("o", T0 + later, phone=ANN, direction="outbound")],
+                          Settings(rules=(THREE_IN_1H,)))
+        assert episode_rows(got) == [("k2", T0 + 20 * MIN, 3, closed)]
+
+
+def test_flag_reopens_after_it_closed() -> None:
+    """Flag episodes: a later crossing opens a new flag (January and again in June: two flags)."""
+    calls = _calls(0 * MIN, 10 * MIN, 20 * MIN, 300 * MIN, 310 * MIN, 320 * MIN, 330 * MIN, 1000 * MIN)
+    got = check_flags(calls, Settings(rules=(THREE_IN_1H,)))
+    assert episode_rows(got) == [("k2", T0 + 20 * MIN, 3, T0 + 60 * MIN),
+                                 ("k5", T0 + 320 * MIN, 3, T0 + 370 * MIN)]
+    got = desk_open_flags(calls, Settings(rules=(THREE_IN_1H,)))
+    assert got == []
+
+
+def desk_open_flags(contacts: list[Contact], config: Settings) -> list[tuple[Any, ...]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = import_store(Path(tmp), contacts, config)
+        return episode_rows(desk.list_flags(db, config, open_only=True))
+
+
+TWO_IN_1H_ = Rule(name="two", min_contacts=2, window=timedelta(hours=1))
+
+
+def test_contact_arriving_as_another_leaves_keeps_the_flag_open() -> None:
+    """Flag closing at t_j + W, exact boundary: a contact at exactly 0:00 + W is inside (t - W, t]
+    of itself while the 0:00 contact has left; the count stays 2, the flag neither closes nor
+    reopens there; it closes when the 0:30 contact leaves at 1:30 (count in (0:30, 1:30] is 1)."""
+    calls = [*_calls(0 * MIN, 30 * MIN, 60 * MIN), Contact("b", T0 + 120 * MIN, phone=BO)]
+    got = check_flags(calls, Settings(rules=(TWO_IN_1H_,)))
+    assert episode_rows(got) == [("k1", T0 + 30 * MIN, 2, T0 + 90 * MIN)]
+
+
+def test_contact_one_microsecond_after_another_leaves_reopens() -> None:
+    """Flag episodes at t - W: the count in [t - W, t) decides; a contact 1 µs after the 0:00
+    contact left finds the count at 1 (only 0:30): the flag closed at 1:00 and a new one opens."""
+    us = timedelta(microseconds=1)
+    calls = [*_calls(0 * MIN, 30 * MIN, 60 * MIN + us), Contact("b", T0 + 120 * MIN, phone=BO)]
+    got = check_flags(calls, Settings(rules=(TWO_IN_1H_,)))
+    assert episode_rows(got) == [("k1", T0 + 30 * MIN, 2, T0 + 60 * MIN),
+                                 ("k2", T0 + 60 * MIN + us, 2, T0 + 90 * MIN)]
+
+
+def test_contacts_at_one_instant_open_one_flag_named_by_the_smaller_id() -> None:
+    """Flag ties: three contacts at one instant open one flag with count 3, named by the smallest
+    contact id; it closes when all three leave together, at t + W."""
+    contacts = [Contact(cid, T0, phone=ANN) for cid in ("m5", "b2", "x9")] + [Contact("z", T0 + 2 * MIN * 60,
+                                                                                    phone=BO)]
+    got = check_flags(contacts, Settings(rules=(THREE_IN_1H,)))
+    assert episode_rows(got) == [("b2", T0, 3, T0 + 60 * MIN)]
+
+
+def test_same_category_rule_flags_per_category_and_other_rules_carry_no_category() -> None:
+    """Same-category rule: one flag per customer and category, with the category; a rule without
+    categories flags the customer once, category null."""
+    calls = [Contact(f"n{i}", T0 + i * MIN, phone=ANN, category="network") for i in range(2)]
+    calls += [Contact(f"b{i}", T0 + i * MIN, phone=ANN, category="billing") for i in range(2)]
+    per_category = Rule(name="cat", min_contacts=2, window=timedelta(hours=1), same_category=True)
+    got = check_flags(calls, Settings(rules=(per_category, TWO_IN_1H_)))
+    assert [(r["rule"], r["category"], r["contact_id"], r["crossed_at"]) for r in got] == [
+        ("two", None, "b0", T0),
+        ("cat", "billing", "b1", T0 + MIN), ("cat", "network", "n1", T0 + MIN)]
 
 
 def test_custom_window_two_within_an_hour_per_customer() -> None:

@@ -192,18 +192,21 @@ def flags(
     rule: Annotated[list[str] | None, typer.Option("--rule", help="Only this rule (repeatable).")] = None,
     since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only flags crossed on or after "
                                                    "this date (configured time zone).")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only flags still open at the latest contact.")] = False,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
-    """Customers who crossed a chronic-caller rule: which rule, at which contact, when, how many."""
+    """Chronic-caller flags: which rule, at which contact, when, how many, and when the flag closed."""
     from recontact import desk
 
     settings = _settings(config)
     chosen = desk.select_rules(settings, rule or [])
-    rows = desk.list_flags(db, settings, rules=[r.name for r in chosen], since=since.date() if since else None)
-    emit_rows(rows, output, title=f"Chronic callers ({len(rows)} flags; rules: "
+    rows = desk.list_flags(db, settings, rules=[r.name for r in chosen], since=since.date() if since else None,
+                           open_only=open_only)
+    emit_rows(rows, output, title=f"Chronic callers ({len(rows)} {'open ' if open_only else ''}flags; rules: "
                                   f"{', '.join(r.name for r in chosen)})",
-              columns=["crossed_at", "rule", "count", "customer_key", "identifiers", "category", "contact_id"],
-              empty="no customer crossed a rule")
+              columns=["crossed_at", "rule", "count", "customer_key", "identifiers", "category", "contact_id",
+                       "closed_at"],
+              empty="no open flag" if open_only else "no customer crossed a rule")
 
 
 @app.command()
@@ -241,8 +244,10 @@ def customer(
     if output is Output.table:
         stdout.print(f"[bold]{data['customer_key']}[/bold]  {'  '.join(data['identifiers'])}", highlight=False)
         for f in data["flags"]:
-            stdout.print(f"  [red]flag[/red] {f['rule']} at {f['crossed_at']:%Y-%m-%d %H:%M} "
-                         f"({f['count']} contacts)", highlight=False)
+            until = f"closed {f['closed_at']:%Y-%m-%d %H:%M}" if f["closed_at"] else "[red]open[/red]"
+            about = f" {f['category']}" if f["category"] else ""
+            stdout.print(f"  [red]flag[/red] {f['rule']}{about} at {f['crossed_at']:%Y-%m-%d %H:%M} "
+                         f"({f['count']} contacts), {until}", highlight=False)
     emit_rows(data["contacts"], output, title=f"{len(data['contacts'])} contacts",
               columns=["started_at", "channel", "direction", "category", "agent_id", "resolved", "contact_id"])
 

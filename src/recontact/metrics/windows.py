@@ -12,12 +12,17 @@ import ibis
 RESOLUTION = timedelta(microseconds=1)
 
 
+def exact_interval(d: timedelta) -> Any:
+    """``d`` as an Ibis interval of microseconds: an exact duration, also across daylight-saving
+    changes (an interval of days would follow the session time zone's wall clock)."""
+    return ibis.interval(microseconds=d // RESOLUTION)
+
+
 def trailing_window(window: timedelta, partition: Sequence[str], order: str = "started_at") -> Any:
     """An Ibis range window covering the half-open interval ``(t - window, t]`` before each row's
     ``order`` time ``t``, within ``partition``. Rows with the same timestamp are all inside."""
-    span = window - RESOLUTION
     return ibis.range_window(
-        preceding=ibis.interval(microseconds=span // RESOLUTION), following=0,
+        preceding=exact_interval(window - RESOLUTION), following=0,
         group_by=list(partition), order_by=order,
     )
 
