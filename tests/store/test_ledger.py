@@ -44,7 +44,7 @@ def reports(db: Path, config: Settings | None = None) -> dict[str, Any]:
 
 
 def store_rows(query) -> dict[str, list[tuple[Any, ...]]]:
-    return {"contacts": sorted(query("SELECT source, contact_id, content, customer_key, import_id, line "
+    return {"contacts": sorted(query("SELECT source, contact_id, content_hash, customer_key, import_id, line "
                                      "FROM contacts"), key=repr),
             "identifiers": sorted(query("SELECT ident, customer_key FROM identifiers"))}
 

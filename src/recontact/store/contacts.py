@@ -17,16 +17,15 @@ from recontact.engines.duckdb import connect, ibis_connection
 from recontact.errors import StoreError
 from recontact.schema import CONTACT_FIELDS
 
-SCHEMA_VERSION = 4  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
+SCHEMA_VERSION = 5  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
 # 4: import ledger (imports: system, format, size, sha256, options, conflicts), contacts.content,
-# identifiers.first_key
+# identifiers.first_key; 5: no contacts.content (contents are compared field by field)
 
 CONTACT_COLUMNS: dict[str, str] = {
     # The system the contact came from (--system; default: the format name). A contact's identity
     # is (source, contact_id), or (source, content_hash) when the source gives no id.
     "source": "VARCHAR NOT NULL",
     "content_hash": "VARCHAR",  # when the source gives no contact_id: the key rows are deduplicated on
-    "content": "UBIGINT NOT NULL",  # hash of the canonical fields and extra columns: same id, other content = conflict
     "import_id": "INTEGER NOT NULL",
     "line": "BIGINT",  # line in the imported file (first line of the record)
     **CONTACT_FIELDS,

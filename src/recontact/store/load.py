@@ -39,7 +39,7 @@ from recontact.store.ledger import (
 )
 from recontact.store.lines import line_sql, physical_lines, structural_rejects, value_rejects
 from recontact.store.sql import scalar
-from recontact.store.stage import Progress, UnreadableLineEnds, reject_nul_rows, slow_phones, stage
+from recontact.store.stage import CONTENT_FIELDS, Progress, UnreadableLineEnds, reject_nul_rows, slow_phones, stage
 
 __all__ = ["ImportSummary", "Progress", "import_file"]
 
@@ -76,30 +76,53 @@ class ImportSummary:
     rejects_file: str | None = None
 
 
+#: What a contact's content is compared on: the typed canonical fields but the id, and the kept
+#: extra columns (so ``(415) 555-0134`` and ``+14155550134`` are the same content, as are one
+#: instant written with two offsets).
+CONTENT = (*CONTENT_FIELDS, "extra")
+
+
+def _same(a: str, b: str) -> str:
+    """SQL: rows ``a`` and ``b`` have the same content."""
+    return " AND ".join(f"{a}.{c} IS NOT DISTINCT FROM {b}.{c}" for c in CONTENT)
+
+
 def _classify(con: duckdb.DuckDBPyConnection, system: str) -> None:
     """``_verdict``: the valid rows whose identity is already stored, or taken by an earlier row of
     the file: ``same`` content (a duplicate) or not (a conflict), and what they collide with (the
     stored row's import and line, or the earlier row's rowid ``first_r``). Then marks those rows
-    in ``_staged._reason`` (``duplicate`` / ``conflict``) so nothing downstream uses them."""
+    in ``_staged._reason`` (``duplicate`` / ``conflict``) so nothing downstream uses them.
+
+    Set-based throughout; contents are compared field by field, and only for the rows whose
+    identity collides (an import of new contacts pays for one semi-join on the key)."""
+    stored = (f"SELECT coalesce(contact_id, content_hash) AS dedupe_key, * FROM contacts "
+              f"WHERE source = {sql_str(system)}")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _verdict AS
-        SELECT s.rowid AS r, s.content = c.content AS same, c.import_id AS other_import, c.line AS other_line,
-               CAST(NULL AS BIGINT) AS first_r
-        FROM _staged s JOIN (SELECT coalesce(contact_id, content_hash) AS dedupe_key, content, import_id, line
-                             FROM contacts WHERE source = {sql_str(system)}) c USING (dedupe_key)
+        CREATE OR REPLACE TEMP TABLE _hit AS
+        SELECT s.rowid AS r, s.dedupe_key FROM _staged s SEMI JOIN ({stored}) c USING (dedupe_key)
         WHERE s._reason IS NULL
     """)
-    # Keys repeated inside the file (few rows: the window runs on them only), not already stored:
-    # each later row against the first.
-    con.execute("""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _verdict AS
+        SELECT s.r, {_same("s", "c")} AS same, c.import_id AS other_import, c.line AS other_line,
+               CAST(NULL AS BIGINT) AS first_r
+        FROM (SELECT rowid AS r, * FROM _staged WHERE rowid IN (SELECT r FROM _hit)) s
+        JOIN ({stored} AND coalesce(contact_id, content_hash) IN (SELECT dedupe_key FROM _hit)) c USING (dedupe_key)
+    """ if scalar(con, "SELECT count(*) FROM _hit") else
+        "CREATE OR REPLACE TEMP TABLE _verdict (r BIGINT, same BOOLEAN, other_import INTEGER, other_line BIGINT, "
+        "first_r BIGINT)")
+    # Keys repeated inside the file (few rows: they alone are sorted), not already stored: each
+    # later row against the first.
+    con.execute(f"""
         INSERT INTO _verdict
-        SELECT r, content = first_content, NULL, NULL, first_r FROM (
-            SELECT rowid AS r, content, first_value(content) OVER w AS first_content,
-                   first_value(rowid) OVER w AS first_r
+        WITH rep AS (
+            SELECT rowid AS r, *, first_value(rowid) OVER (PARTITION BY dedupe_key ORDER BY rowid) AS first_r
             FROM _staged WHERE _reason IS NULL AND dedupe_key IN (
                 SELECT dedupe_key FROM _staged WHERE _reason IS NULL GROUP BY 1 HAVING count(*) > 1)
-            WINDOW w AS (PARTITION BY dedupe_key ORDER BY rowid))
-        WHERE r <> first_r AND r NOT IN (SELECT r FROM _verdict)
+            AND rowid NOT IN (SELECT r FROM _hit))
+        SELECT s.r, {_same("s", "f")}, NULL, NULL, s.first_r
+        FROM rep s JOIN rep f ON f.r = s.first_r
+        WHERE s.r <> s.first_r
     """)
     con.execute("UPDATE _staged SET _reason = CASE WHEN v.same THEN 'duplicate' ELSE 'conflict' END "
                 "FROM _verdict v WHERE _staged.rowid = v.r")
@@ -125,7 +148,8 @@ def _event_log(con: duckdb.DuckDBPyConnection, ids: IdentifierSql) -> bool:
     sit on rows of one caller with three or more contents (one row per update of a ticket)."""
     counts = con.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE n >= 3 AND callers = 1) FROM (
-            SELECT s.contact_id, count(DISTINCT s.content) AS n, count(DISTINCT {ids.primary}) AS callers
+            SELECT s.contact_id, count(DISTINCT ({', '.join(f's.{c}' for c in CONTENT)})) AS n,
+                   count(DISTINCT {ids.primary}) AS callers
             FROM _staged s WHERE s.contact_id IN (
                 SELECT s.contact_id FROM _verdict v JOIN _staged s ON s.rowid = v.r
                 WHERE NOT v.same AND v.first_r IS NOT NULL)
@@ -148,7 +172,7 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int
     try:
         con.execute(f"""
             INSERT INTO contacts
-            SELECT {sql_str(system)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END, s.content,
+            SELECT {sql_str(system)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END,
                    {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
                    s.withheld, {ids.shared}, i.customer_key, s.extra
             FROM (SELECT s.rowid AS r, s.* {new_rows}) s
@@ -271,7 +295,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("_staged", "_verdict", "_links", "_lines", "_nodes", "_recnl", "_affected"):
+        for table in ("_staged", "_hit", "_verdict", "_links", "_lines", "_nodes", "_recnl", "_affected"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if scan.rejects_table:
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")

@@ -22,7 +22,7 @@ READ_SHARE = 60.0  # of the progress bar: reading the file; the rest: identities
 
 
 #: The fields a row's content is made of, in this fixed order (whatever the file's column order):
-#: every canonical field but the id, then the kept extra columns.
+#: every canonical field but the id (then the kept extra columns).
 CONTENT_FIELDS = tuple(f for f in CONTACT_FIELDS if f != "contact_id")
 
 
@@ -74,7 +74,6 @@ def typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[s
         "nullif(trim(_raw_phone), '') AS phone_raw",
         # An empty caller id on a call is withheld; withheld words are spotted with the slow path.
         "(nullif(trim(_raw_phone), '') IS NULL AND coalesce(channel = 'phone', false)) AS withheld",
-        f"md5_number_lower({content}) AS content",
         f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({content}) ELSE contact_id END AS dedupe_key",
         "_extra AS extra",
     ]
