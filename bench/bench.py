@@ -1,129 +1,291 @@
-"""Benchmark: CSV import and flags + top callers, against plain DuckDB baselines in the same run.
+"""Benchmark: recontact as a user runs it (fresh processes) against plain DuckDB doing the same work.
 
-Usage: python bench/bench.py [--sizes 1000000,10000000] [--workdir bench/out]
+Usage: python bench/bench.py [--sizes 1M,year,10M] [--workdir bench/out] [--repeat 3]
 
-For each size it generates a synthetic desk (cached), then times
-  * import:  ``recontact`` import (validate, type, dedupe, resolve identities, insert)
-             vs DuckDB's bare ``CREATE TABLE AS SELECT * FROM read_csv(file)``;
-  * reports: ``flags`` (both default rules) + weekly ``top`` through the Ibis definitions
-             vs hand-written DuckDB SQL computing the same rows on the same store,
-and prints rows/s and the ratios. Targets (issue "Foundation"): import >= 1M rows/s,
-flags + top over 10M contacts <= 10 s, ratio to the plain SQL baseline <= 1.5.
+Sizes are contact counts (``1000000``, ``1M``, ``10M``) or ``year`` (2.2M contacts over 364 days).
+For each size it generates a synthetic desk (cached under the workdir), then times, each command
+in a fresh process, wall clock and peak RSS (``os.wait4``: the child's own maximum resident set):
+
+* import:   ``recontact import FILE`` vs DuckDB's bare ``CREATE TABLE AS SELECT * FROM read_csv``
+            of the same file (target ratio <= 2);
+* flags:    ``recontact flags --output json`` vs a hand-written DuckDB episode query for both default
+            rules writing the same JSON (target <= 1.5); the two outputs must be equal;
+* --help:   ``recontact --help`` vs ``python -c "import typer"`` (target <= 3);
+* customer: ``recontact customer X --output json`` (X: the customer with the most flags) vs a
+            fresh process opening the store read-only and running the point queries by hand
+            (target <= 2); both must report the same flags;
+* peak RSS of import and flags (target <= 2.5 GiB each at 10M contacts).
+
+Timings are the best of ``--repeat`` runs (import: one run); the compiled-SQL cache of recontact
+lives in the workdir and is warmed by one untimed run. The machine's load average is printed
+with each size: the figures are only comparable on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import duckdb
+BIN = Path(sys.executable).parent
+RECONTACT = str(BIN / "recontact")
+TIMEZONE = "America/New_York"  # the synthetic desk's zone; set in the bench config
+YEAR = 2_200_000
 
-from recontact import desk, samples
-from recontact.config import Settings
+#: The default rules (recontact.rules.spec.DEFAULT_RULES), written out by hand.
+RULES = (("repeat-30d", 5, 30 * 86400 * 10**6, False), ("same-issue-7d", 3, 7 * 86400 * 10**6, True))
 
-SETTINGS = Settings(timezone="America/New_York")
 
-BASELINE_SQL = """
-WITH c AS (
-  SELECT customer_key, started_at, category, coalesce(contact_id, content_hash) AS contact_id,
-         coalesce(talk_s, 0) + coalesce(hold_s, 0) + coalesce(wrap_s, 0) AS handle_s
-  FROM contacts WHERE direction = 'inbound' AND customer_key IS NOT NULL AND NOT shared
-),
-r30 AS (
-  SELECT 'repeat-30d' AS rule, customer_key, started_at, contact_id, category,
-         count(*) OVER (PARTITION BY customer_key ORDER BY started_at
-                        RANGE BETWEEN to_microseconds(2591999999999) PRECEDING AND CURRENT ROW) AS n
-  FROM c
-),
-r7 AS (
-  SELECT 'same-issue-7d' AS rule, customer_key, started_at, contact_id, category,
-         count(*) OVER (PARTITION BY customer_key, category ORDER BY started_at
-                        RANGE BETWEEN to_microseconds(604799999999) PRECEDING AND CURRENT ROW) AS n
-  FROM c WHERE category IS NOT NULL
-)
-SELECT rule, customer_key, started_at, n, contact_id, category FROM (
-  SELECT * FROM r30 WHERE n >= 5
-  QUALIFY row_number() OVER (PARTITION BY customer_key ORDER BY started_at, contact_id) = 1
-  UNION ALL
-  SELECT * FROM r7 WHERE n >= 3
-  QUALIFY row_number() OVER (PARTITION BY customer_key ORDER BY started_at, contact_id) = 1
-) ORDER BY started_at, rule, customer_key
+def episode_sql(name: str, n: int, w_us: int, same_category: bool, where: str = "") -> str:
+    """Hand-written DuckDB SQL for one rule's flag episodes over the CTE ``c`` (docs/metrics.md):
+    opens where the count in (t - W, t] reaches n and the count in [t - W, t) is below n; closes at
+    the first t_j + W whose count in (t_j, t_j + W] is below n (and in [t_j, t_j + W) is not)."""
+    part = "customer_key, category" if same_category else "customer_key"
+    cat = "category" if same_category else "NULL::VARCHAR"
+    keep = " AND ".join(x for x in ("category IS NOT NULL" if same_category else "", where) if x)
+    return f"""
+    SELECT '{name}' AS rule, customer_key, {cat} AS category, started_at AS crossed_at, n_now AS count,
+           cid AS contact_id, CASE WHEN close_at <= (SELECT t FROM latest) THEN close_at END AS closed_at
+    FROM (
+      SELECT *, min(CASE WHEN closes THEN started_at END) OVER (
+                  PARTITION BY {part} ORDER BY started_at
+                  RANGE BETWEEN to_microseconds({w_us - 1}) PRECEDING AND UNBOUNDED FOLLOWING)
+                + to_microseconds({w_us}) AS close_at
+      FROM (
+        SELECT *, n_now >= {n} AND n_back - peers < {n} AS opens,
+                  n_fwd - peers < {n} AND n_until >= {n} AS closes
+        FROM (
+          SELECT customer_key, category, started_at, cid,
+            count(*) OVER (w RANGE BETWEEN to_microseconds({w_us - 1}) PRECEDING AND CURRENT ROW) AS n_now,
+            count(*) OVER (w RANGE BETWEEN to_microseconds({w_us}) PRECEDING AND CURRENT ROW) AS n_back,
+            count(*) OVER (w RANGE BETWEEN CURRENT ROW AND to_microseconds({w_us}) FOLLOWING) AS n_fwd,
+            count(*) OVER (w RANGE BETWEEN CURRENT ROW AND to_microseconds({w_us - 1}) FOLLOWING) AS n_until,
+            count(*) OVER (w RANGE BETWEEN CURRENT ROW AND CURRENT ROW) AS peers
+          FROM c {"WHERE " + keep if keep else ""}
+          WINDOW w AS (PARTITION BY {part} ORDER BY started_at)
+        )
+      ) WHERE opens OR closes
+    ) WHERE opens
+    QUALIFY row_number() OVER (PARTITION BY {part}, started_at ORDER BY cid) = 1"""
+
+
+def flags_sql(where: str = "") -> str:
+    """Both default rules' episodes with each customer's identifiers, in recontact's order."""
+    episodes = " UNION ALL ".join(episode_sql(*rule, where=where) for rule in RULES)
+    return f"""
+    WITH c AS (
+      SELECT customer_key, category, started_at, coalesce(contact_id, content_hash) AS cid
+      FROM contacts WHERE direction = 'inbound' AND customer_key IS NOT NULL AND NOT shared
+    ),
+    latest AS (SELECT max(started_at) AS t FROM contacts),
+    f AS ({episodes}),
+    ids AS (
+      SELECT customer_key, list(ident ORDER BY CASE split_part(ident, ':', 1) WHEN 'phone' THEN 0
+             WHEN 'extension' THEN 1 WHEN 'email' THEN 2 WHEN 'account' THEN 3 WHEN 'employee' THEN 4
+             ELSE 5 END, ident) AS identifiers
+      FROM identifiers WHERE customer_key IN (SELECT customer_key FROM f) GROUP BY customer_key
+    )
+    SELECT 'C' || f.customer_key AS customer_key, coalesce(ids.identifiers, []) AS identifiers, rule,
+           crossed_at, count, contact_id, category, closed_at
+    FROM f LEFT JOIN ids USING (customer_key)
+    ORDER BY crossed_at, rule, f.customer_key, category"""
+
+
+#: A fresh process writing the hand-written query's flags as JSON (argv: store, output file).
+BASELINE_FLAGS = f"""
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET TimeZone = '{TIMEZONE}'")
+cur = con.execute({flags_sql()!r})
+names = [d[0] for d in cur.description]
+iso = lambda v: v.isoformat() if v is not None else None
+with open(sys.argv[2], "w") as out:
+    out.write("[")
+    sep = "\\n"
+    while rows := cur.fetchmany(10000):
+        for r in rows:
+            d = dict(zip(names, r))
+            d["crossed_at"], d["closed_at"] = iso(d["crossed_at"]), iso(d["closed_at"])
+            out.write(sep + json.dumps(d, ensure_ascii=False, indent=2))
+            sep = ",\\n"
+    out.write("\\n]\\n")
 """
 
-BASELINE_TOP_SQL = """
-SELECT * FROM (
-  SELECT period_start, customer_key, contacts, handle_s,
-         row_number() OVER (PARTITION BY period_start ORDER BY contacts DESC, handle_s DESC, customer_key) AS rank
-  FROM (
-    SELECT date_trunc('week', CAST(started_at AS TIMESTAMP))::DATE AS period_start, customer_key, count(*) AS contacts,
-           sum(coalesce(talk_s, 0) + coalesce(hold_s, 0) + coalesce(wrap_s, 0)) AS handle_s
-    FROM contacts WHERE direction = 'inbound' AND customer_key IS NOT NULL AND NOT shared
-    GROUP BY ALL
-  )
-) WHERE rank <= 5 ORDER BY period_start, rank
+#: A fresh process answering "customer X" by hand: point queries on the store (argv: store, key).
+BASELINE_CUSTOMER = f"""
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET TimeZone = '{TIMEZONE}'")
+key = int(sys.argv[2][1:])
+assert con.execute("SELECT 1 FROM identifiers WHERE customer_key = ? LIMIT 1", [key]).fetchall()
+idents = [r[0] for r in con.execute("SELECT ident FROM identifiers WHERE customer_key = ? ORDER BY ident",
+                                    [key]).fetchall()]
+cur = con.execute("SELECT started_at, channel, direction, category, agent_id, contact_id, talk_s, hold_s, "
+                  "wrap_s, resolved, source, line FROM contacts WHERE customer_key = ? "
+                  "ORDER BY started_at, contact_id, content_hash", [key])
+names = [d[0] for d in cur.description]
+contacts = [dict(zip(names, r)) for r in cur.fetchall()]
+cur = con.execute({flags_sql(where="customer_key = $key")!r}, {{"key": key}})
+names = [d[0] for d in cur.description]
+flags = [dict(zip(names, r)) for r in cur.fetchall()]
+print(json.dumps({{"customer_key": sys.argv[2], "identifiers": idents, "contacts": contacts, "flags": flags}},
+                 default=lambda v: v.isoformat(), indent=2))
+"""
+
+BARE_IMPORT = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[2]])
 """
 
 
-def timed(fn):  # type: ignore[no-untyped-def]
+@dataclass
+class Run:
+    seconds: float
+    peak_rss: int  # bytes
+    stdout: str
+
+
+def run(cmd: Sequence[str], env: dict[str, str] | None = None, stdout_file: Path | None = None) -> Run:
+    """Run ``cmd`` in a fresh process: wall time, the child's peak RSS and its standard output."""
+    out = stdout_file.open("w") if stdout_file else subprocess.PIPE
     started = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - started
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, text=True)
+    text = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if stdout_file:
+        out.close()  # type: ignore[union-attr]
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
+    return Run(seconds, usage.ru_maxrss * 1024, text)
 
 
-def bench_size(n: int, workdir: Path) -> dict[str, float]:
+def best(cmd: Sequence[str], repeat: int, env: dict[str, str], stdout_file: Path | None = None) -> Run:
+    runs = [run(cmd, env, stdout_file) for _ in range(repeat)]
+    return min(runs, key=lambda r: r.seconds)
+
+
+def instants(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Flags with their times as (instant, UTC offset): equal JSON means the same instant written
+    in the same zone, whatever the spelling (``.000000`` or not)."""
+    def norm(v: Any) -> Any:
+        if v is None:
+            return None
+        t = datetime.fromisoformat(v)
+        return (t.timestamp(), t.utcoffset())
+    return [{**r, "crossed_at": norm(r["crossed_at"]), "closed_at": norm(r["closed_at"])} for r in rows]
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    if text == "year":
+        return YEAR
+    scale = {"k": 10**3, "m": 10**6}.get(text[-1:], 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
+    from recontact import samples
+
     csv = workdir / f"desk-{n}.csv"
     if not csv.exists():
         print(f"  generating {n:,} contacts -> {csv}", flush=True)
-        _, secs = timed(lambda: samples.write_csv(csv, n))
-        print(f"  generated in {secs:.1f} s ({n / secs:,.0f} rows/s)", flush=True)
-    size_mb = csv.stat().st_size / 1e6
+        started = time.perf_counter()
+        samples.write_csv(csv, n)
+        print(f"  generated in {time.perf_counter() - started:.1f} s", flush=True)
+    config = workdir / "bench.toml"
+    config.write_text(f'timezone = "{TIMEZONE}"\n')
+    env = {**os.environ, "RECONTACT_CONFIG": str(config), "RECONTACT_CACHE_DIR": str(workdir / "cache")}
+    load = os.getloadavg()[0]
+    out: dict[str, Any] = {"n": n, "load": load}
 
     bare_db = workdir / f"bare-{n}.duckdb"
     bare_db.unlink(missing_ok=True)
-    con = duckdb.connect(str(bare_db))
-    _, bare = timed(lambda: con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv}')"))
-    con.close()
+    bare = run([sys.executable, "-c", BARE_IMPORT, str(bare_db), str(csv)], env)
     bare_db.unlink(missing_ok=True)
-
     db = workdir / f"store-{n}.duckdb"
     db.unlink(missing_ok=True)
-    summary, ours = timed(lambda: desk.import_contacts(db, desk.ImportRequest(path=csv), SETTINGS))
-    assert summary.imported > 0.9 * n, summary
+    imp = run([RECONTACT, "import", str(csv), "--db", str(db), "--output", "json"], env)
+    summary = json.loads(imp.stdout)
+    assert summary["imported"] > 0.9 * n, summary
+    out.update(import_s=imp.seconds, import_rss=imp.peak_rss, bare_s=bare.seconds, bare_rss=bare.peak_rss)
 
-    flags, t_flags = timed(lambda: desk.list_flags(db, SETTINGS))
-    top, t_top = timed(lambda: desk.top_callers(db, SETTINGS, "week", 5))
+    ours_json, base_json = workdir / f"flags-{n}.json", workdir / f"flags-baseline-{n}.json"
+    run([RECONTACT, "flags", "--db", str(db), "--output", "json"], env, ours_json)  # warms the SQL cache
+    flags = best([RECONTACT, "flags", "--db", str(db), "--output", "json"], repeat, env, ours_json)
+    base = best([sys.executable, "-c", BASELINE_FLAGS, str(db), str(base_json)], repeat, env)
+    ours_rows, base_rows = json.loads(ours_json.read_text()), json.loads(base_json.read_text())
+    if instants(ours_rows) != instants(base_rows):
+        diff = next(i for i, (a, b) in enumerate(zip(ours_rows, base_rows, strict=False)) if a != b)
+        raise SystemExit(f"flags differ from the hand-written query ({len(ours_rows)} vs {len(base_rows)} rows; "
+                         f"first at {diff}: {ours_rows[diff]} vs {base_rows[diff]})")
+    out.update(flags_s=flags.seconds, flags_rss=flags.peak_rss, flags_base_s=base.seconds, flags=len(ours_rows),
+               open=sum(r["closed_at"] is None for r in ours_rows))
 
-    con = duckdb.connect(str(db), read_only=True)
-    con.execute(f"SET TimeZone = '{SETTINGS.timezone}'")
-    base_flags, tb_flags = timed(lambda: con.execute(BASELINE_SQL).fetchall())
-    base_top, tb_top = timed(lambda: con.execute(BASELINE_TOP_SQL).fetchall())
-    con.close()
-    assert len(base_flags) == len(flags), (len(base_flags), len(flags))
-    assert len(base_top) == len(top), (len(base_top), len(top))
-
-    print(f"\n{n:,} contacts ({size_mb:,.0f} MB CSV)")
-    print(f"  import      recontact {ours:6.2f} s  {n / ours:>12,.0f} rows/s")
-    print(f"              bare read_csv {bare:6.2f} s  {n / bare:>12,.0f} rows/s   ratio {ours / bare:5.2f}")
-    print(f"  flags       recontact {t_flags:6.2f} s   SQL baseline {tb_flags:6.2f} s   ratio {t_flags / tb_flags:5.2f}"
-          f"   ({len(flags):,} flags)")
-    print(f"  top (week)  recontact {t_top:6.2f} s   SQL baseline {tb_top:6.2f} s   ratio {t_top / tb_top:5.2f}")
-    both, base_both = t_flags + t_top, tb_flags + tb_top
-    print(f"  flags+top   recontact {both:6.2f} s   SQL baseline {base_both:6.2f} s   ratio {both / base_both:5.2f}",
-          flush=True)
+    counts: dict[str, int] = {}
+    for r in ours_rows:
+        counts[r["customer_key"]] = counts.get(r["customer_key"], 0) + 1
+    who = max(counts, key=lambda k: (counts[k], k))
+    run([RECONTACT, "customer", who, "--db", str(db), "--output", "json"], env)  # warms the SQL cache
+    cust = best([RECONTACT, "customer", who, "--db", str(db), "--output", "json"], repeat, env)
+    cust_base = best([sys.executable, "-c", BASELINE_CUSTOMER, str(db), who], repeat, env)
+    mine, theirs = json.loads(cust.stdout), json.loads(cust_base.stdout)
+    assert instants(mine["flags"]) == instants(theirs["flags"]) == instants(
+        [r for r in ours_rows if r["customer_key"] == who]), "customer flags differ"
+    assert len(mine["contacts"]) == len(theirs["contacts"])
+    out.update(customer_s=cust.seconds, customer_base_s=cust_base.seconds, customer=who,
+               customer_contacts=len(mine["contacts"]))
     db.unlink(missing_ok=True)
-    return {"n": n, "import_s": ours, "bare_s": bare, "reports_s": both, "baseline_s": base_both}
+    return out
+
+
+def bench_help(repeat: int) -> dict[str, float]:
+    ours = best([RECONTACT, "--help"], repeat, dict(os.environ))
+    typer = best([sys.executable, "-c", "import typer"], repeat, dict(os.environ))
+    return {"help_s": ours.seconds, "typer_s": typer.seconds}
+
+
+def report(r: dict[str, Any]) -> None:
+    n = r["n"]
+    print(f"\n{n:,} contacts (load average {r['load']:.1f} at start)")
+    print(f"  import    recontact {r['import_s']:7.2f} s ({n / r['import_s']:>9,.0f} rows/s)   bare read_csv "
+          f"{r['bare_s']:6.2f} s   ratio {r['import_s'] / r['bare_s']:4.2f} (<= 2)   peak RSS {gib(r['import_rss'])}"
+          f" (bare {gib(r['bare_rss'])})")
+    print(f"  flags     recontact {r['flags_s']:7.2f} s   hand-written SQL {r['flags_base_s']:6.2f} s   ratio "
+          f"{r['flags_s'] / r['flags_base_s']:4.2f} (<= 1.5)   peak RSS {gib(r['flags_rss'])}   "
+          f"{r['flags']:,} flags, {r['open']:,} open, equal")
+    print(f"  customer  recontact {r['customer_s']:7.2f} s   point queries    {r['customer_base_s']:6.2f} s   ratio "
+          f"{r['customer_s'] / r['customer_base_s']:4.2f} (<= 2)   {r['customer']}: {r['customer_contacts']} "
+          f"contacts", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--sizes", default="1M,10M", help="comma-separated: 1000000, 1M, year (2.2M), 10M")
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing (best is kept)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    for n in (int(s) for s in args.sizes.split(",")):
-        bench_size(n, args.workdir)
+    h = bench_help(max(args.repeat, 5))
+    print(f"--help      recontact {h['help_s']:.3f} s   python -c 'import typer' {h['typer_s']:.3f} s   "
+          f"ratio {h['help_s'] / h['typer_s']:4.2f} (<= 3)", flush=True)
+    for size in args.sizes.split(","):
+        report(bench_size(parse_size(size), args.workdir, args.repeat))
     return 0
 
 
