@@ -72,7 +72,7 @@ def test_header_only_file(samples, run_import, store_path):
     path = samples / "csv" / "header_only.csv"
     with pytest.raises(InputFileError) as e:
         run_import(path)
-    assert str(e.value) == f"{path}: no valid contact in 0 rows"
+    assert str(e.value) == f"{path}: no valid contact in 0 rows (the file has no rows after its header)"
 
 
 def test_file_with_only_bad_rows_reports_the_first(samples, run_import):

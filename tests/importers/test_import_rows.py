@@ -197,8 +197,9 @@ def test_many_columns(tmp_path, run_import, contact_rows):
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "the file is empty"),
-    (HEADER + b"\n", "no valid contact in 0 rows"),
-    (HEADER + b"\r\n\r\n\n", "no valid contact in 0 rows"),
+    (HEADER + b"\n", "no valid contact in 0 rows (the file has no rows after its header)"),
+    (HEADER + b"\r\n\r\n\n", "no valid contact in 0 rows (the file has no rows after its header)"),
+    (b"\n\n{}\n", "no valid contact in 1 rows; first: line 3: started_at is missing"),
 ])
 def test_empty_and_header_only_files(tmp_path, run_import, store_path, content, message):
     path = tmp_path / "e.csv"
@@ -206,3 +207,30 @@ def test_empty_and_header_only_files(tmp_path, run_import, store_path, content, 
     with pytest.raises(InputFileError) as e:
         run_import(path)
     assert str(e.value) == f"{path}: {message}"
+
+
+def test_a_nul_byte_in_a_typed_value_is_named_and_shown(tmp_path, run_import):
+    data = HEADER + b"\n" + csv_rows(1)[0] + b"\n" + b"r2,\x002026-01-05T09:00:00Z,4155550102,x\n"
+    path = tmp_path / "nul_time.csv"
+    path.write_bytes(data)
+    s = run_import(path)
+    assert (s.imported, s.rejected) == (1, 1)
+    assert [(r.line, r.reason) for r in s.rejects] == [
+        (3, 'a NUL byte in a value; started_at "\\02026-01-05T09:00:00Z" is not an ISO 8601 time '
+            "(give --time-format for other layouts)")]
+
+
+def test_a_stray_latin1_byte_in_an_ascii_file_names_its_line(tmp_path, run_import, contact_rows):
+    """No UTF-8 characters at all: the file is read as Latin-1 (the row kept, its byte as é), and a
+    note names the line; --encoding utf-8 rejects the row instead."""
+    data = HEADER + b"\n" + csv_rows(1)[0] + b"\n" + b"r2,2026-01-05T10:00:00Z,4155550102,caf\xe9\n"
+    path = tmp_path / "stray.csv"
+    path.write_bytes(data)
+    s = run_import(path)
+    assert (s.imported, s.rejected) == (2, 0)
+    assert "read as latin-1" in s.notes
+    assert any(n.startswith("line 3 has bytes that are not UTF-8") for n in s.notes)
+    assert contact_rows()[1]["category"] == "café"
+    s = run_import(path, encoding="utf-8", db=tmp_path / "strict.duckdb")
+    assert (s.imported, s.rejected) == (1, 1)
+    assert s.rejects[0].line == 3

@@ -100,7 +100,7 @@ def test_config_deny_list_reaches_the_import(samples, store_path, tmp_path):
 
 @pytest.mark.parametrize(("name", "message"), [
     ("missing.csv", "no such file"),
-    ("header_only.csv", "no valid contact in 0 rows"),
+    ("header_only.csv", "no valid contact in 0 rows (the file has no rows after its header)"),
     ("bad_rows_only.csv", "no valid contact in 2 rows; first: line 2:"),
 ])
 def test_nothing_valid_exits_non_zero_naming_the_file(samples, store_path, name, message):

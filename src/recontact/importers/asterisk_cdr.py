@@ -23,7 +23,7 @@ from pathlib import Path
 from recontact.errors import InputFileError
 from recontact.importers.base import AsteriskDesk, ImportOptions, Scan, check_map_targets, sql_ident, sql_str
 from recontact.importers.csv_scan import extra_json_sql, read_csv_sql
-from recontact.importers.text import decode_head, detect_encoding, read_head
+from recontact.importers.text import decode_head, detect_encoding, encoding_notes, read_head
 
 NAME = "asterisk"
 DESCRIPTION = "Asterisk CDR Master.csv (cdr_csv standard order or cdr_custom sample order)"
@@ -174,7 +174,8 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
            f"{extra_json_sql(sorted(set(kept), key=names.index))} AS _extra, {reject} AS _reject "
            f"FROM {source}")
     layout = "cdr_custom" if names[0] == "clid" else "cdr_csv"
-    notes.insert(0, f"Asterisk {layout} column order, {len(fields)} fields")
+    notes[:0] = [f"Asterisk {layout} column order, {len(fields)} fields",
+                 *encoding_notes(head, encoding, options.encoding)]
     if options.tz == "UTC":
         notes.append("CDR times carry no zone and were read as UTC; pass --tz for the PBX's zone")
     return Scan(sql=sql, header_lines=0, rejects_table=rejects, notes=notes, fields=tuple(select),

@@ -17,6 +17,7 @@ from recontact.importers.text import (
     dedupe_names,
     detect_delimiter,
     detect_encoding,
+    encoding_notes,
     parse_header,
     read_head,
 )
@@ -93,8 +94,7 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     select = [f"{sql_ident(src)} AS {sql_ident(field)}" for src, field in mapping.items()]
     sql = (f"SELECT {', '.join(select)}, {extra_json_sql(kept)} AS _extra, "
            f"CAST(NULL AS VARCHAR) AS _reject FROM {source}")
-    if encoding != "utf-8":
-        notes.insert(0, f"read as {encoding}")
+    notes[:0] = encoding_notes(head, encoding, options.encoding)
     return Scan(sql=sql, header_lines=1, rejects_table=rejects, time_format=options.time_format,
                 notes=notes, fields=tuple(mapping.values()), source_sql=source, source_columns=tuple(names),
                 encoding=encoding)

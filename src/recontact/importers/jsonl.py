@@ -11,7 +11,7 @@ from pathlib import Path
 from recontact.errors import InputFileError
 from recontact.importers.base import ImportOptions, Scan, check_map_targets, sql_ident, sql_str
 from recontact.importers.csv_scan import read_csv_sql
-from recontact.importers.text import decode_head, detect_encoding, read_head
+from recontact.importers.text import decode_head, detect_encoding, encoding_notes, read_head
 from recontact.schema import CONTACT_FIELDS
 
 NAME = "jsonl"
@@ -46,7 +46,7 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
         f"FROM (SELECT _line, CASE WHEN json_valid(line) THEN line END AS j "
         f"FROM (SELECT row_number() OVER () AS _line, line FROM {source}) WHERE trim(line) <> '')"
     )
-    notes = [] if encoding == "utf-8" else [f"read as {encoding}"]
+    notes = encoding_notes(head, encoding, options.encoding)
     return Scan(sql=sql, header_lines=0, own_lines=True, time_format=options.time_format, notes=notes,
                 rejects_table=rejects, encoding=encoding,
                 reader_reasons={"TOO MANY COLUMNS": "not valid JSON (a raw control character in the line)"})

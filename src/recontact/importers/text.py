@@ -110,6 +110,22 @@ def detect_encoding(head: bytes, explicit: str | None = None) -> str:
     return "latin-1" if invalid > multibyte else "utf-8"
 
 
+def encoding_notes(head: bytes, encoding: str, explicit: str | None) -> list[str]:
+    """Notes on how the file was decoded: the encoding when not UTF-8, and for a file taken for
+    Latin-1 by detection, the first line whose bytes are not UTF-8."""
+    if encoding == "utf-8":
+        return []
+    notes = [f"read as {encoding}"]
+    if encoding == "latin-1" and not explicit:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = head.count(b"\n", 0, e.start) + 1
+            notes.append(f"line {line} has bytes that are not UTF-8 and the file shows no UTF-8 characters, so "
+                         "every row was read as Latin-1; give --encoding utf-8 to reject such rows instead")
+    return notes
+
+
 def utf8_census(head: bytes) -> tuple[int, int]:
     """(valid multi-byte UTF-8 characters, invalid byte sequences) in a sample; a character cut by
     the sample's end is neither."""

@@ -266,7 +266,9 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         valid = staged - scalar(con, "SELECT count(*) FROM _staged WHERE _reason IS NOT NULL")
         if valid == 0:
             first = f"; first: line {rejects[0].line}: {rejects[0].reason}" if rejects else ""
-            raise InputFileError(f"{file}: no valid contact in {staged + len(structural)} rows{first}")
+            rows = staged + len(structural)
+            empty = f" (the file has no rows{' after its header' if scan.header_lines else ''})" if rows == 0 else ""
+            raise InputFileError(f"{file}: no valid contact in {rows} rows{empty}{first}")
         _classify(con, system)
         summary.conflicted = _conflicts(con, file, line, system)
         if summary.conflicted:

@@ -148,9 +148,12 @@ def reject_nul_rows(con: duckdb.DuckDBPyConnection) -> None:
               # json_object() writes a NUL as the escape \u0000
               "an unmapped column": "contains(extra, '\\u0000')"}
     named = ", ".join(f"CASE WHEN {test} THEN {sql_str(name)} END" for name, test in checks.items())
+    # A NUL in a typed value (a time, a number) shows in that value's reason: made visible as \0.
     con.execute(f"""
-        UPDATE _staged SET _reason = concat_ws('; ', 'a NUL byte in ' || concat_ws(', ', {named}), _reason)
-        WHERE {' OR '.join(f'coalesce({t}, false)' for t in checks.values())}
+        UPDATE _staged SET _reason = concat_ws('; ', 'a NUL byte in ' || nullif(concat_ws(', ', {named}), ''),
+                                               CASE WHEN contains(_reason, chr(0)) THEN 'a NUL byte in a value' END,
+                                               replace(_reason, chr(0), '\\0'))
+        WHERE {' OR '.join(f'coalesce({t}, false)' for t in checks.values())} OR contains(_reason, chr(0))
     """)
 
 
