@@ -9,6 +9,7 @@ unless ``RECONTACT_REAL_DATA=required`` (CI sets it), where they fail instead.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 
 from recontact import desk
 from recontact.config import Settings
+from recontact.engines.compiled import CACHE_ENV
 from recontact.importers.base import ImportOptions
 from recontact.store.load import ImportSummary
 
@@ -113,6 +115,8 @@ def contact_rows(store_path: Path) -> Rows:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_data: reads a real data set from ../shared/data (skips when it "
                                        f"is absent, fails instead when {REAL_DATA_ENV}=required)")
+    # Compiled SQL (engines/compiled.py) goes to a cache of this test run, never the user's.
+    os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="recontact-test-cache-")
 
 
 @pytest.fixture(autouse=True)

@@ -3,39 +3,36 @@
 Each opens the store, runs the one metric or rule definition on the embedded engine, and returns
 plain rows (dicts) whose shape is the CLI's JSON contract. Times come back as aware datetimes in
 the configured time zone; customer keys as ``C<n>`` strings; identifiers as ``kind:value``.
+
+Read commands open the store through ``open_for_reading`` (read-only: many readers at once, and
+``store busy`` while an import runs). Modules that build Ibis expressions (metrics, rules) and the
+import machinery are imported inside the functions that use them: ``customer`` and cached
+``flags`` answer with plain DuckDB and must not pay for loading Ibis (see engines/compiled.py).
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import ibis
-
-from recontact import importers
 from recontact.config import Settings
+from recontact.engines.compiled import cached_sql, compile_with_params, fetch_dicts, iter_dicts
 from recontact.engines.duckdb import set_timezone
 from recontact.errors import ConfigError, UnknownCustomerError
-from recontact.identity.deny_list import deny_list_identifiers
-from recontact.identity.phone import classify_caller_id
 from recontact.importers.base import AsteriskDesk, ImportOptions
-from recontact.metrics.callers import Period
-from recontact.metrics.callers import top_callers as top_callers_expr
-from recontact.metrics.contacts import countable_inbound
-from recontact.rules.batch import flags as flags_expr
-from recontact.rules.batch import latest_contact
 from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
-from recontact.store import ledger
 from recontact.store.contacts import Store, open_store, remove_store, store_exists
-from recontact.store.identities import IdentifierSql
-from recontact.store.load import ImportSummary, Progress, import_file
+
+if TYPE_CHECKING:
+    from recontact.metrics.callers import Period
+    from recontact.store.load import ImportSummary, Progress
 
 _KEY = re.compile(r"^[Cc](\d+)$")
 TIMEZONE_META = "timezone"  # the desk's time zone, from the last import's --tz
@@ -68,6 +65,9 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
                     progress: Progress | None = None) -> ImportSummary:
     """Import one file (format from ``request.source`` or guessed, and said in the notes); write
     every rejected row to a rejects CSV beside the store (or at ``rejects_path``)."""
+    from recontact import importers
+    from recontact.store.load import import_file
+
     if request.source:
         importer = importers.get_format(request.source)
         guessed = None
@@ -136,7 +136,7 @@ def report_settings(store: Store, settings: Settings) -> Settings:
 
 def report_timezone(db: Path, settings: Settings) -> str:
     """The time zone reports on the store at ``db`` are cut and printed in (see report_settings)."""
-    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+    with open_for_reading(db, settings) as store:
         return report_settings(store, settings).timezone
 
 
@@ -156,7 +156,9 @@ def _inert(text: str) -> str:
 
 def list_imports(db: Path, settings: Settings) -> list[dict[str, Any]]:
     """The import ledger, oldest first: file, size, SHA-256, system, format, options, counts, when."""
-    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+    from recontact.store import ledger
+
+    with open_for_reading(db, settings) as store:
         rows = ledger.list_imports(store.con)
     for r in rows:
         r["imported_at"] = _local(r["imported_at"], settings)
@@ -167,6 +169,10 @@ def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any
     """Take import ``import_id`` out of the store, in one transaction: the contacts it added and its
     ledger row go, and the customers it touched are re-resolved from the contacts left, so flags
     and top callers are as they were before it. Returns the removed ledger row."""
+    from recontact.identity.deny_list import deny_list_identifiers
+    from recontact.store import ledger
+    from recontact.store.identities import IdentifierSql
+
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
         ids = IdentifierSql.build(deny_list_identifiers(settings.deny_list, settings.default_region))
         store.con.execute("BEGIN TRANSACTION")
@@ -180,6 +186,22 @@ def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any
     return row
 
 
+def open_for_reading(db: Path, settings: Settings) -> Store:
+    """The store at ``db``, opened read-only for a read command, the session in the reporting time
+    zone (``report_settings``).
+
+    The one place read commands open the store: StoreError when it does not exist, and
+    ``store busy: an import is running (…)`` while an import holds it. (Work that must happen
+    before reading, such as re-resolving identities after a configuration change, goes here.)"""
+    store = open_store(db, read_only=True, memory_limit=settings.memory_limit)
+    try:
+        set_timezone(store.con, report_settings(store, settings).timezone)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
 def _contacts(store: Store, settings: Settings) -> Any:
     con = store.ibis()
     set_timezone(store.con, settings.timezone)  # after Ibis, which sets the session to UTC on connect
@@ -188,6 +210,9 @@ def _contacts(store: Store, settings: Settings) -> Any:
 
 def _countable(store: Store, settings: Settings) -> Any:
     """The contacts flags and rankings count, the deny-list applied as configured now."""
+    from recontact.identity.deny_list import deny_list_identifiers
+    from recontact.metrics.contacts import countable_inbound
+
     listed = deny_list_identifiers(settings.deny_list, settings.default_region)
     values = {kind: [i.partition(":")[2] for i in listed if i.startswith(f"{kind}:")] for kind in ("phone", "email")}
     return countable_inbound(_contacts(store, settings), values["phone"], values["email"])
@@ -196,6 +221,8 @@ def _countable(store: Store, settings: Settings) -> Any:
 def with_identifiers(rows: Any, store: Store) -> Any:
     """``rows`` (an Ibis table with ``customer_key``) plus ``identifiers``: every ``kind:value`` of
     the customer, phones first, then extensions, e-mails, accounts, employee ids."""
+    import ibis
+
     idents = store.ibis().table("identifiers")
     wanted = idents.filter(idents.customer_key.isin(rows.customer_key))
     rank = ibis.cases(*((wanted.ident.startswith(f"{kind}:"), i) for i, kind in enumerate(IDENTIFIER_KINDS)),
@@ -221,38 +248,128 @@ def select_rules(settings: Settings, names: Sequence[str] = ()) -> tuple[Rule, .
     return tuple(known[n] for n in dict.fromkeys(names))
 
 
-def list_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since: date | None = None,
-               customer_key: int | None = None, open_only: bool = False) -> list[dict[str, Any]]:
-    """Every flag episode: rule, customer, category, crossing contact and time, count, and when it
-    closed (``closed_at``; None while open at the latest contact in the store).
+def _flags_expr(store: Store, settings: Settings, rules: Sequence[Rule], customer: Any = None, *,
+                identifiers: bool = True) -> Any:
+    """The Ibis expression of every flag episode of ``rules`` (with the customer's ``identifiers``
+    when asked), ordered by crossing time, rule, customer, category; ``customer`` (a key or an Ibis
+    parameter) narrows to one customer (episodes still close against the whole store's latest contact)."""
+    from recontact.rules.batch import flags as flags_expr
+    from recontact.rules.batch import latest_contact
 
-    ``rules`` narrows to some rules by name; ``since`` keeps flags crossed on or after that local
-    date (the configured time zone); ``customer_key`` computes one customer's flags only;
-    ``open_only`` keeps the open ones. Times are aware datetimes in the configured zone."""
-    chosen = select_rules(settings, rules)
-    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
-        settings = report_settings(store, settings)
-        contacts = _countable(store, settings)
-        if customer_key is not None:
-            contacts = contacts.filter(contacts.customer_key == customer_key)
-        flagged = flags_expr(contacts, chosen, latest_contact(_contacts(store, settings)))
-        if since is not None:
-            start = datetime.combine(since, time(0), ZoneInfo(settings.timezone))
-            flagged = flagged.filter(flagged.crossed_at >= start)
-        if open_only:
-            flagged = flagged.filter(flagged.closed_at.isnull())
-        ordered = with_identifiers(flagged, store).order_by(["crossed_at", "rule", "customer_key", "category"])
-        rows = ordered.to_pyarrow().to_pylist()
-    return [{
+    contacts = _countable(store, settings)
+    if customer is not None:
+        contacts = contacts.filter(contacts.customer_key == customer)
+    flagged = flags_expr(contacts, rules, latest_contact(_contacts(store, settings)))
+    if identifiers:
+        flagged = with_identifiers(flagged, store)
+    return flagged.order_by(FLAG_ORDER)
+
+
+#: The order flags are listed in.
+FLAG_ORDER = ["crossed_at", "rule", "customer_key", "category"]
+
+
+def _flag_row(r: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """One flag as the JSON contract has it."""
+    return {
         "customer_key": format_key(r["customer_key"]),
-        "identifiers": r["identifiers"] or [],
+        "identifiers": list(r["identifiers"] or []),
         "rule": r["rule"],
         "crossed_at": _local(r["crossed_at"], settings),
         "count": int(r["count"]),
         "contact_id": r["contact_id"],
         "category": r["category"],
         "closed_at": _local(r["closed_at"], settings) if r["closed_at"] is not None else None,
-    } for r in rows]
+    }
+
+
+def _compiled_flags(store: Store, settings: Settings, rules: Sequence[Rule], name: str, *,
+                    one_customer: bool) -> str:
+    """The SQL of ``_flags_expr`` from the compiled-SQL cache (compiled by Ibis on a miss);
+    ``one_customer`` leaves out the identifiers and adds the parameter ``$customer_key``."""
+    inputs = f"{settings.model_dump_json()}|{[r.name for r in rules]}"
+
+    def build() -> str:
+        if not one_customer:
+            return str(store.ibis().compile(_flags_expr(store, settings, rules)))
+        import ibis
+
+        key = ibis.param("int64")
+        mine = _flags_expr(store, settings, rules, key, identifiers=False)
+        return compile_with_params(store.ibis(), mine, {"customer_key": key})
+
+    sql = cached_sql(name, inputs, build)
+    set_timezone(store.con, settings.timezone)  # building made an Ibis backend, which sets UTC
+    return sql
+
+
+def iter_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since: date | None = None,
+               open_only: bool = False) -> Iterator[dict[str, Any]]:
+    """Every flag episode: rule, customer, category, crossing contact and time, count, and when it
+    closed (``closed_at``; None while open at the latest contact in the store); oldest crossing
+    first, streamed (the store stays open, read-only, until the last row is read).
+
+    ``rules`` narrows to some rules by name; ``since`` keeps flags crossed on or after that local
+    date (the configured time zone); ``open_only`` keeps the open ones. Times are aware datetimes in
+    the configured zone. The query runs before this returns: errors are raised here."""
+    chosen = select_rules(settings, rules)
+    store = open_for_reading(db, settings)
+    try:
+        settings = report_settings(store, settings)
+        sql = _compiled_flags(store, settings, chosen, "flags", one_customer=False)
+        params: dict[str, Any] = {}
+        where = []
+        if since is not None:
+            where.append("crossed_at >= $since")
+            params["since"] = datetime.combine(since, time(0), ZoneInfo(settings.timezone))
+        if open_only:
+            where.append("closed_at IS NULL")
+        if where:
+            sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(where)} ORDER BY {', '.join(FLAG_ORDER)}"
+        rows = iter_dicts(store.con, sql, params)
+    except BaseException:
+        store.close()
+        raise
+    return _closing(store, (_flag_row(r, settings) for r in rows))
+
+
+def _closing(store: Store, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``rows``, closing ``store`` once they are read (or the reader stops)."""
+    try:
+        yield from rows
+    finally:
+        store.close()
+
+
+def list_flags(db: Path, settings: Settings, *, rules: Sequence[str] = (), since: date | None = None,
+               customer_key: int | None = None, open_only: bool = False) -> list[dict[str, Any]]:
+    """Every flag episode, as ``iter_flags`` streams them, in a list.
+
+    ``customer_key`` computes one customer's flags only, straight through Ibis (no compiled-SQL
+    cache): the reference the cached ``customer_flags`` is tested against."""
+    if customer_key is None:
+        return list(iter_flags(db, settings, rules=rules, since=since, open_only=open_only))
+    chosen = select_rules(settings, rules)
+    with open_for_reading(db, settings) as store:
+        settings = report_settings(store, settings)
+        flagged = _flags_expr(store, settings, chosen, customer_key)
+        if since is not None:
+            start = datetime.combine(since, time(0), ZoneInfo(settings.timezone))
+            flagged = flagged.filter(flagged.crossed_at >= start)
+        if open_only:
+            flagged = flagged.filter(flagged.closed_at.isnull())
+        rows = flagged.order_by(FLAG_ORDER).to_pyarrow().to_pylist()
+    return [_flag_row(r, settings) for r in rows]
+
+
+def customer_flags(store: Store, settings: Settings, key: int, identifiers: list[str]) -> list[dict[str, Any]]:
+    """One customer's flag episodes under every configured rule, oldest first: the same definition
+    as ``list_flags``, run as cached compiled SQL with the customer key as a parameter.
+    ``settings`` are the reporting ones (``report_settings``); ``identifiers`` are the customer's
+    (``identifiers_of``), copied into each flag."""
+    sql = _compiled_flags(store, settings, settings.rules, "customer-flags", one_customer=True)
+    rows = fetch_dicts(store.con, sql, {"customer_key": key})
+    return [_flag_row({**r, "identifiers": identifiers}, settings) for r in rows]
 
 
 def period_label(start: date, period: Period) -> str:
@@ -265,7 +382,9 @@ def period_label(start: date, period: Period) -> str:
 
 def top_callers(db: Path, settings: Settings, period: Period = "week", n: int = 5) -> list[dict[str, Any]]:
     """The top ``n`` callers of each ISO week or calendar month, in the configured time zone."""
-    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+    from recontact.metrics.callers import top_callers as top_callers_expr
+
+    with open_for_reading(db, settings) as store:
         settings = report_settings(store, settings)
         contacts = _countable(store, settings)
         ranked = top_callers_expr(contacts, period, n)
@@ -288,6 +407,8 @@ def find_customer(store: Store, query: str, region: str) -> int:
         hit = store.con.execute("SELECT 1 FROM identifiers WHERE customer_key = ? LIMIT 1", [key]).fetchall()
         if hit:
             return key
+    from recontact.identity.phone import classify_caller_id  # phonenumbers loads in ~0.05 s: only when needed
+
     text = query.strip()
     kind, _, value = text.partition(":")
     candidates = [text] if kind in IDENTIFIER_KINDS and value else []
@@ -302,20 +423,32 @@ def find_customer(store: Store, query: str, region: str) -> int:
     raise UnknownCustomerError(f"no customer matches {query!r} (try a key like C12, a phone number or an e-mail)")
 
 
+def identifiers_of(store: Store, key: int) -> list[str]:
+    """Every ``kind:value`` of customer ``key``: phones first, then extensions, e-mails, accounts,
+    employee ids (the order of ``IDENTIFIER_KINDS``), each kind in text order."""
+    rank = {kind: i for i, kind in enumerate(IDENTIFIER_KINDS)}
+    idents = [r[0] for r in store.con.execute("SELECT ident FROM identifiers WHERE customer_key = ?",
+                                              [key]).fetchall()]
+    return sorted(idents, key=lambda i: (rank.get(i.partition(":")[0], len(rank)), i))
+
+
+#: Columns of each contact in ``customer_timeline`` (the JSON contract).
+TIMELINE_COLUMNS = ("started_at", "channel", "direction", "category", "agent_id", "contact_id", "talk_s",
+                    "hold_s", "wrap_s", "resolved", "source", "line")
+
+
 def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any]:
-    """One customer: identifiers, every contact in time order, and their flags."""
-    with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+    """One customer: identifiers, every contact in time order, and their flags.
+
+    Point lookups in plain SQL on a read-only store; the flags through ``customer_flags``."""
+    with open_for_reading(db, settings) as store:
         settings = report_settings(store, settings)
         key = find_customer(store, query, settings.default_region)
-        contacts = _contacts(store, settings)
-        me = ibis.memtable({"customer_key": [key]}, schema={"customer_key": "int64"})
-        idents = with_identifiers(me, store).to_pyarrow().to_pylist()[0]["identifiers"] or []
-        mine = contacts.filter(contacts.customer_key == key).order_by(["started_at", "contact_id", "content_hash"])
-        rows = mine.select(
-            "started_at", "channel", "direction", "category", "agent_id", "contact_id", "talk_s", "hold_s",
-            "wrap_s", "resolved", "source", "line",
-        ).to_pyarrow().to_pylist()
-    flags = list_flags(db, settings, customer_key=key)
+        idents = identifiers_of(store, key)
+        rows = fetch_dicts(store.con, f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM contacts "
+                                      "WHERE customer_key = $key ORDER BY started_at, contact_id, content_hash",
+                           {"key": key})
+        flags = customer_flags(store, settings, key, idents)
     for r in rows:
         r["started_at"] = _local(r["started_at"], settings)
     return {"customer_key": format_key(key), "identifiers": idents, "contacts": rows, "flags": flags}

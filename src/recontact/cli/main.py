@@ -53,6 +53,9 @@ app = typer.Typer(
 DbOpt = Annotated[Path, typer.Option("--db", envvar=DB_ENV, help="Store file (DuckDB).")]
 DEFAULT_DB = Path(DEFAULT_DB_NAME)
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table, csv or json.")]
+LimitOpt = Annotated[int, typer.Option("--limit", min=0, help="Table: the newest N rows (0: all). CSV and JSON "
+                                                            "always give every row.")]
+DEFAULT_LIMIT = 50
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings TOML (default: $RECONTACT_CONFIG "
                                                                   "or ./recontact.toml).")]
 
@@ -193,6 +196,7 @@ def flags(
     since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only flags crossed on or after "
                                                    "this date (configured time zone).")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only flags still open at the latest contact.")] = False,
+    limit: LimitOpt = DEFAULT_LIMIT,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Chronic-caller flags: which rule, at which contact, when, how many, and when the flag closed."""
@@ -200,19 +204,22 @@ def flags(
 
     settings = _settings(config)
     chosen = desk.select_rules(settings, rule or [])
-    rows = desk.list_flags(db, settings, rules=[r.name for r in chosen], since=since.date() if since else None,
+    rows = desk.iter_flags(db, settings, rules=[r.name for r in chosen], since=since.date() if since else None,
                            open_only=open_only)
-    emit_rows(rows, output, title=f"Chronic callers ({len(rows)} {'open ' if open_only else ''}flags; rules: "
-                                  f"{', '.join(r.name for r in chosen)})",
+    names = ", ".join(r.name for r in chosen)
+    emit_rows(rows, output, title=lambda n: f"Chronic callers ({n:,} {'open ' if open_only else ''}flags; "
+                                            f"rules: {names})",
               columns=["crossed_at", "rule", "count", "customer_key", "identifiers", "category", "contact_id",
                        "closed_at"],
-              empty="no open flag" if open_only else "no customer crossed a rule")
+              empty="no open flag" if open_only else "no customer crossed a rule", limit=limit,
+              newest_first="crossed_at")
 
 
 @app.command()
 def top(
     period: Annotated[str, typer.Option(help="week (ISO week) or month (calendar month).")] = "week",
     n: Annotated[int, typer.Option("--n", min=1, help="How many callers per period.")] = 5,
+    limit: LimitOpt = DEFAULT_LIMIT,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Top callers per ISO week or calendar month by inbound contacts (ties: handle time, then key)."""
@@ -224,13 +231,15 @@ def top(
     which: Period = "week" if period == "week" else "month"
     rows = desk.top_callers(db, settings, which, n)
     emit_rows(rows, output, title=f"Top {n} callers per {period} ({desk.report_timezone(db, settings)})",
-              columns=["period", "rank", "customer_key", "contacts", "handle_s", "identifiers"])
+              columns=["period", "rank", "customer_key", "contacts", "handle_s", "identifiers"],
+              limit=limit, newest_first="period")
 
 
 @app.command()
 def customer(
     query: Annotated[str, typer.Argument(help="Customer key (C12), phone number, e-mail, account or "
                                               "employee id.", show_default=False)],
+    limit: LimitOpt = DEFAULT_LIMIT,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """One customer's identifiers, contacts in time order, and flags."""
@@ -248,8 +257,9 @@ def customer(
             about = f" {f['category']}" if f["category"] else ""
             stdout.print(f"  [red]flag[/red] {f['rule']}{about} at {f['crossed_at']:%Y-%m-%d %H:%M} "
                          f"({f['count']} contacts), {until}", highlight=False)
-    emit_rows(data["contacts"], output, title=f"{len(data['contacts'])} contacts",
-              columns=["started_at", "channel", "direction", "category", "agent_id", "resolved", "contact_id"])
+    emit_rows(data["contacts"], output, title=lambda n: f"{n:,} contacts",
+              columns=["started_at", "channel", "direction", "category", "agent_id", "resolved", "contact_id"],
+              limit=limit, newest_first="started_at")
 
 
 @app.command()

@@ -106,11 +106,17 @@ def remove_store(path: Path) -> None:
             p.unlink(missing_ok=True)
 
 
-def open_store(path: Path | str, *, create: bool = True, memory_limit: str | None = None) -> Store:
+def open_store(path: Path | str, *, create: bool = True, read_only: bool = False,
+               memory_limit: str | None = None) -> Store:
     """Open the store at ``path``; create the schema when ``create`` (else it must exist).
-    ``memory_limit`` caps the engine's memory (work beyond it spills to ``<store>.tmp``)."""
+
+    ``read_only`` opens it for reading only: any number of readers may share the file, but not
+    while an import (a writer) holds it — then StoreError ``store busy: …``. ``memory_limit`` caps
+    the engine's memory (work beyond it spills to ``<store>.tmp``)."""
     p = Path(path)
-    con = connect(p, read_only=False) if create or p.exists() else connect(p, read_only=True)
+    if read_only:
+        create = False
+    con = connect(p, read_only=read_only or (not create and not p.exists()))
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
     store = Store(p, con)
