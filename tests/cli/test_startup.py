@@ -44,7 +44,8 @@ def test_help_and_version_load_no_heavy_library(args: tuple[str, ...]) -> None:
     assert loaded == [], f"`recontact {' '.join(args)}` imports heavy libraries eagerly"
 
 
-@pytest.mark.parametrize("command", ["import", "flags", "top", "customer", "rules", "formats", "generate", "demo"])
+@pytest.mark.parametrize("command", ["import", "flags", "top", "customer", "imports", "rules", "formats", "generate",
+                                     "demo"])
 def test_command_help_loads_no_engine(command: str) -> None:
     loaded = _heavy_modules_loaded(command, "--help")
     assert loaded == [], f"`recontact {command} --help` imports heavy libraries eagerly"
