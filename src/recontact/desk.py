@@ -160,6 +160,7 @@ def list_imports(db: Path, settings: Settings) -> list[dict[str, Any]]:
 
     with open_for_reading(db, settings) as store:
         rows = ledger.list_imports(store.con)
+        settings = report_settings(store, settings)
     for r in rows:
         r["imported_at"] = _local(r["imported_at"], settings)
     return rows

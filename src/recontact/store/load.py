@@ -311,7 +311,8 @@ def _conflict_notes(con: duckdb.DuckDBPyConnection, ids: IdentifierSql, system: 
     notes = [f"{rows} a contact_id with a contact of other content (conflicts, not imported, "
              f"listed with the rejects): if this file comes from another system than {system!r}, import it "
              "with --system NAME; if its id column is not unique, map another column to contact_id "
-             "(--map \"COLUMN=contact_id\") or none (rows are then told apart by their content)"]
+             "(--map \"COLUMN=contact_id\"), or the id column to another field (--map \"ID COLUMN=ticket_id\"): "
+             "rows without an id are told apart by their content"]
     if _event_log(con, ids):
         notes.append("this file looks like an event log (one row per update of a ticket: one contact id on "
                      f"many rows of one caller); see {EVENT_LOG_DOCS}")
