@@ -96,6 +96,21 @@ def test_read_adds_up_for_every_format(samples, run_import):
             assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected + s.skipped, path
 
 
+def test_an_event_log_is_named(tmp_path, run_import):
+    """One ticket id on many rows of one caller, each row another state: the file is named an event
+    log; the first row of each ticket is imported and the updates conflict (never doubled)."""
+    rows = "".join(f"T{t},2026-03-0{t}T09:00:00Z,415555010{t},billing,{state}\n"
+                   for t in (1, 2) for state in ("new", "assigned", "resolved", "closed"))
+    s = run_import(write(tmp_path, "log.csv", "contact_id,started_at,phone,category,state\n" + rows))
+    assert (s.read, s.imported, s.duplicates, s.conflicts) == (8, 2, 0, 6)
+    assert any("event log" in n and "docs/importing.md#event-logs" in n for n in s.notes)
+    # An id reused for other callers (a counter that restarts) is no event log.
+    reused = "".join(f"X1,2026-03-0{d}T09:00:00Z,415555011{d},billing,new\n" for d in (1, 2, 3, 4))
+    other = run_import(write(tmp_path, "reused.csv", "contact_id,started_at,phone,category,state\n" + reused))
+    assert (other.imported, other.conflicts) == (1, 3)
+    assert not any("event log" in n for n in other.notes)
+
+
 # --- the same file again -------------------------------------------------------------------------
 
 
