@@ -67,9 +67,11 @@ class Settings(BaseModel):
     deny_list: tuple[str, ...] = Field((), description="Shared numbers or addresses (switchboards, reception, "
                                                        "the desk's own lines) kept out of flags and rankings.")
     rules: tuple[Rule, ...] = Field(DEFAULT_RULES, description="Chronic-caller rules.")
-    memory_limit: str | None = Field(None, pattern=r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
-                                     description="Most memory the engine may use, e.g. '4GB' (default: 80% of "
-                                                 "RAM); beyond it, work spills to disk beside the store.")
+    # 1GB: measured (bench/bench.py) to keep a 10M-contact import at about 1.5 GB peak RSS and flags
+    # well below it; DuckDB's own default (80% of RAM) let the same import peak at 4.5 GB.
+    memory_limit: str | None = Field("1GB", pattern=r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
+                                     description="Most memory the engine may use, e.g. '4GB' (default: 1GB); "
+                                                 "beyond it, work spills to disk beside the store.")
 
     asterisk: AsteriskSettings = Field(default_factory=lambda: AsteriskSettings(),
                                        description="The desk's own Asterisk extensions, queues and contexts "
