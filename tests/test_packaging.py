@@ -58,3 +58,10 @@ def test_installs_use_the_lock_file():
     assert installs, "no pip install of the project in the Makefile"
     assert all("-c $(CONSTRAINTS)" in line for line in installs), installs
     assert "CONSTRAINTS := constraints.txt" in makefile
+
+
+def test_ci_requires_the_real_data_and_runs_the_readme_test_command():
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "export RECONTACT_REAL_DATA=required" in ci
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make test" in readme and "\nmake test\n" in ci
