@@ -87,13 +87,20 @@ def test_conflicting_rows_link_no_one(tmp_path, run_import, query):
     assert query("SELECT count(*) FROM identifiers WHERE ident = 'email:bo@example.org'") == [(1,)]
 
 
-def test_read_adds_up_for_every_format(samples, run_import):
-    for path in (samples / "csv" / "duplicates.csv", samples / "jsonl" / "contacts.jsonl",
-                 samples / "asterisk" / "Master.csv"):
-        if not path.exists():
-            continue
-        for s in (run_import(path), run_import(path)):
-            assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected + s.skipped, path
+def test_read_adds_up_for_every_format(samples, run_import, tmp_path):
+    """Every sample file of every format, imported into one store and then again: every row read is
+    imported, a duplicate, a conflict, rejected or skipped."""
+    counted = {"csv": 0, "jsonl": 0, "asterisk": 0}
+    for source in counted:
+        for path in sorted((samples / source).iterdir()):
+            try:
+                first = run_import(path, source=source)
+            except RecontactError:  # nothing valid in it (a test file of its own)
+                continue
+            for s in (first, run_import(path, source=source)):
+                assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected + s.skipped, path
+            counted[source] += 1
+    assert min(counted.values()) >= 1, counted
 
 
 def test_an_event_log_is_named(tmp_path, run_import):
