@@ -64,8 +64,17 @@ class Settings(BaseModel):
                                                   "country code.")
     repeat_window: Duration = Field("7d", description="Repeat-contact window (FCR, later issues).",
                                     validate_default=True)
-    deny_list: tuple[str, ...] = Field((), description="Shared numbers or addresses (switchboards, reception, "
-                                                       "the desk's own lines) kept out of flags and rankings.")
+    deny_list: tuple[str, ...] = Field((), description="Identifiers that never identify anyone (switchboards, "
+                                                       "reception, a shared mailbox): 'phone:…', 'email:…', "
+                                                       "'account:…', 'extension:…', 'employee:…'; a bare value "
+                                                       "is an e-mail (with @) or a caller id. A change "
+                                                       "re-resolves identities on the next command.")
+    placeholders: tuple[str, ...] = Field((), description="Values that identify no one, added to the built-in "
+                                                          "list (private, anonymous, unknown, N/A, TBD, 0, …); "
+                                                          "compared ignoring case, spaces and punctuation.")
+    max_links: int = Field(5, ge=1, description="An identifier that would join more than this many otherwise "
+                                                "separate people (a switchboard, a shared mailbox) is a hub "
+                                                "and joins no one.")
     rules: tuple[Rule, ...] = Field(DEFAULT_RULES, description="Chronic-caller rules.")
     # 1GB: measured (bench/bench.py) to keep a 10M-contact import at about 1.5 GB peak RSS and flags
     # well below it; DuckDB's own default (80% of RAM) let the same import peak at 4.5 GB.

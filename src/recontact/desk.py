@@ -29,6 +29,7 @@ from recontact.importers.base import AsteriskDesk, ImportOptions
 from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
 from recontact.store.contacts import Store, open_store, remove_store, store_exists
+from recontact.store.identities import Hygiene, current_key, ensure_resolved
 
 if TYPE_CHECKING:
     from recontact.metrics.callers import Period
@@ -79,7 +80,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
             summary = import_file(store, request.path, importer, options, system=request.system,
-                                  deny_list=settings.deny_list, progress=progress)
+                                  hygiene=Hygiene.from_settings(settings), progress=progress)
             if read_in:
                 summary.notes.append(read_in)
             if request.desk_timezone:
@@ -170,15 +171,12 @@ def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any
     """Take import ``import_id`` out of the store, in one transaction: the contacts it added and its
     ledger row go, and the customers it touched are re-resolved from the contacts left, so flags
     and top callers are as they were before it. Returns the removed ledger row."""
-    from recontact.identity.deny_list import deny_list_identifiers
     from recontact.store import ledger
-    from recontact.store.identities import IdentifierSql
 
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
-        ids = IdentifierSql.build(deny_list_identifiers(settings.deny_list, settings.default_region))
         store.con.execute("BEGIN TRANSACTION")
         try:
-            row = ledger.remove_import_rows(store.con, import_id, ids)
+            row = ledger.remove_import_rows(store.con, import_id, Hygiene.from_settings(settings))
             store.con.execute("COMMIT")
         except BaseException:
             store.con.execute("ROLLBACK")
@@ -192,8 +190,9 @@ def open_for_reading(db: Path, settings: Settings) -> Store:
     zone (``report_settings``).
 
     The one place read commands open the store: StoreError when it does not exist, and
-    ``store busy: an import is running (…)`` while an import holds it. (Work that must happen
-    before reading, such as re-resolving identities after a configuration change, goes here.)"""
+    ``store busy: an import is running (…)`` while an import holds it. Identities are resolved
+    again first (a brief read-write open) when the identity settings changed since the last time."""
+    ensure_resolved(db, settings)
     store = open_store(db, read_only=True, memory_limit=settings.memory_limit)
     try:
         set_timezone(store.con, report_settings(store, settings).timezone)
@@ -210,13 +209,10 @@ def _contacts(store: Store, settings: Settings) -> Any:
 
 
 def _countable(store: Store, settings: Settings) -> Any:
-    """The contacts flags and rankings count, the deny-list applied as configured now."""
-    from recontact.identity.deny_list import deny_list_identifiers
+    """The contacts flags and rankings count (identities resolved with the settings in force)."""
     from recontact.metrics.contacts import countable_inbound
 
-    listed = deny_list_identifiers(settings.deny_list, settings.default_region)
-    values = {kind: [i.partition(":")[2] for i in listed if i.startswith(f"{kind}:")] for kind in ("phone", "email")}
-    return countable_inbound(_contacts(store, settings), values["phone"], values["email"])
+    return countable_inbound(_contacts(store, settings))
 
 
 def with_identifiers(rows: Any, store: Store) -> Any:
@@ -401,13 +397,14 @@ def top_callers(db: Path, settings: Settings, period: Period = "week", n: int = 
 
 
 def find_customer(store: Store, query: str, region: str) -> int:
-    """The customer key for ``C<n>``, a phone number in any format, an e-mail, an account or
-    employee id, or an extension; UnknownCustomerError when none matches."""
+    """The customer key for ``C<n>`` (a key lost in a merge answers with the key it lives on as),
+    a phone number in any format, an e-mail, an account or employee id, or an extension;
+    UnknownCustomerError when none matches or the identifier identifies no one."""
     key = parse_key(query)
     if key is not None:
-        hit = store.con.execute("SELECT 1 FROM identifiers WHERE customer_key = ? LIMIT 1", [key]).fetchall()
-        if hit:
-            return key
+        now = current_key(store, key)
+        if now is not None:
+            return now
     from recontact.identity.phone import classify_caller_id  # phonenumbers loads in ~0.05 s: only when needed
 
     text = query.strip()
@@ -418,9 +415,14 @@ def find_customer(store: Store, query: str, region: str) -> int:
         candidates.append(cid.identifier)
     candidates += [f"email:{text.casefold()}", f"account:{text}", f"employee:{text}"]
     for ident in candidates:
-        rows = store.con.execute("SELECT customer_key FROM identifiers WHERE ident = ?", [ident]).fetchall()
-        if rows:
+        rows = store.con.execute("SELECT customer_key, role, people FROM identifiers WHERE ident = ?",
+                                 [ident]).fetchall()
+        if rows and rows[0][0] is not None:
             return int(rows[0][0])
+        if rows:
+            touches = f", touching {rows[0][2]} people" if rows[0][2] else ""
+            raise UnknownCustomerError(f"{ident} identifies no one: it is {rows[0][1]}{touches} "
+                                       "(see recontact identities --shared)")
     raise UnknownCustomerError(f"no customer matches {query!r} (try a key like C12, a phone number or an e-mail)")
 
 
@@ -439,7 +441,8 @@ TIMELINE_COLUMNS = ("started_at", "channel", "direction", "category", "agent_id"
 
 
 def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any]:
-    """One customer: identifiers, every contact in time order, and their flags.
+    """One customer: identifiers, every contact in time order, and their flags. A key lost in a
+    merge shows the customer it was merged into, with ``requested_key`` and ``merged_into``.
 
     Point lookups in plain SQL on a read-only store; the flags through ``customer_flags``."""
     with open_for_reading(db, settings) as store:
@@ -452,4 +455,50 @@ def customer_timeline(db: Path, settings: Settings, query: str) -> dict[str, Any
         flags = customer_flags(store, settings, key, idents)
     for r in rows:
         r["started_at"] = _local(r["started_at"], settings)
-    return {"customer_key": format_key(key), "identifiers": idents, "contacts": rows, "flags": flags}
+    out: dict[str, Any] = {"customer_key": format_key(key), "identifiers": idents, "contacts": rows, "flags": flags}
+    asked = parse_key(query)
+    if asked is not None and asked != key:
+        out |= {"requested_key": format_key(asked), "merged_into": format_key(key)}
+    return out
+
+
+def identities(db: Path, settings: Settings, *, shared_only: bool = False) -> dict[str, Any]:
+    """Who is who in the store, with the hygiene settings in force: people, identifiers by kind,
+    hubs (people touched, contacts), placeholders and deny-listed identifiers with contact counts,
+    invalid phone numbers. ``shared_only``: only the identifiers that identify no one."""
+    with open_for_reading(db, settings) as store:
+        con = store.con
+        people = int(con.execute("SELECT count(DISTINCT customer_key) FROM identifiers").fetchall()[0][0])
+        kinds = con.execute("""
+            SELECT split_part(ident, ':', 1) AS kind, count(*) FILTER (WHERE customer_key IS NOT NULL),
+                   count(*) FILTER (WHERE customer_key IS NULL)
+            FROM identifiers GROUP BY 1 ORDER BY 1""").fetchall()
+
+        def listed(role: str) -> list[dict[str, Any]]:
+            rows = con.execute("SELECT ident, people, contacts FROM identifiers WHERE role = ? "
+                               "ORDER BY contacts DESC, ident", [role]).fetchall()
+            return [{"identifier": i, **({"people": int(p or 0)} if role == "hub" else {}), "contacts": int(n)}
+                    for i, p, n in rows]
+
+        withheld = con.execute("""
+            SELECT phone_raw, count(*) FROM contacts WHERE withheld AND phone_raw IS NOT NULL
+            GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
+        invalid = con.execute("""
+            SELECT count(*), count(DISTINCT phone_raw) FROM contacts
+            WHERE phone_raw IS NOT NULL AND phone IS NULL AND extension IS NULL AND NOT withheld""").fetchall()[0]
+        unidentified = int(con.execute("SELECT count(*) FROM contacts WHERE customer_key IS NULL").fetchall()[0][0])
+        placeholders = listed("placeholder") + [{"identifier": f"phone:{raw}", "contacts": int(n)}
+                                                for raw, n in withheld]
+        placeholders.sort(key=lambda r: (-r["contacts"], r["identifier"]))
+        out: dict[str, Any] = {
+            "hubs": listed("hub"),
+            "deny_listed": listed("denied"),
+            "placeholders": placeholders,
+            "invalid_phones": {"contacts": int(invalid[0]), "distinct": int(invalid[1])},
+            "invalid_emails": listed("invalid"),
+        }
+    if shared_only:
+        return out
+    return {"people": people, "unidentified_contacts": unidentified, "max_links": settings.max_links,
+            "identifiers": [{"kind": k, "identifying": int(a), "identifying_no_one": int(b)} for k, a, b in kinds],
+            **out}

@@ -60,14 +60,5 @@ DIRECTION_SYNONYMS: Final[dict[str, str]] = {
     "out": "outbound", "outgoing": "outbound", "o": "outbound",
 }
 
-#: Caller ids that mean "no caller id": never a customer, counted as withheld.
-WITHHELD_WORDS: Final = frozenset({
-    "", "anonymous", "anon", "restricted", "private", "unknown", "unavailable", "withheld",
-    "blocked", "none", "null", "n/a", "na", "?", "-",
-})
-
-#: Placeholders exports write for "no value" in identifier columns (ServiceNow's ``?``, ``N/A``…).
-MISSING_WORDS: Final = frozenset({"?", "-", "--", "n/a", "na", "none", "null", "nil", "unknown", "#n/a"})
-
 #: Identifier kinds as they appear in ``kind:value`` strings, in display order.
 IDENTIFIER_KINDS: Final = ("phone", "extension", "email", "account", "employee")

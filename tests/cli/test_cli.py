@@ -201,3 +201,50 @@ def test_flags_open_lists_exactly_the_open_ones(desk_db: Path) -> None:
     assert any(f["closed_at"] is None for f in every) and any(f["closed_at"] for f in every)
     code, out = invoke("flags", "--db", str(desk_db), "--open")
     assert code == 0 and "open flags" in out
+
+
+def test_a_key_lost_in_a_merge_still_answers(tmp_path: Path) -> None:
+    """Stable keys: after a record joins C1 (the phone) and C2 (the e-mail), `customer C2` says
+    "C2 is now C1" and shows C1; JSON adds requested_key and merged_into."""
+    db = str(tmp_path / "x.duckdb")
+    data = Path(__file__).parents[1] / "data" / "csv"
+    for name in ("link_first.csv", "link_second.csv"):
+        assert invoke("import", str(data / name), "--db", db, "-o", "json")[0] == 0
+    result = runner.invoke(app, ["customer", "C2", "--db", db])
+    assert result.exit_code == 0 and "C2 is now C1" in result.stderr
+    code, out = invoke("customer", "C2", "--db", db, "-o", "json")
+    got = json.loads(out)
+    assert code == 0
+    assert (got["customer_key"], got["requested_key"], got["merged_into"]) == ("C1", "C2", "C1")
+    assert got["identifiers"] == ["phone:+14155550134", "email:ann@example.com"]
+    assert "requested_key" not in json.loads(invoke("customer", "C1", "--db", db, "-o", "json")[1])
+
+
+def test_identities_reports_hubs_placeholders_and_deny_list(tmp_path: Path) -> None:
+    """`recontact identities`: people, identifiers by kind, hubs with the people they touch,
+    placeholders and deny-listed identifiers with contact counts; --shared only the latter; a
+    deny-list change in the config re-resolves without a re-import."""
+    f = tmp_path / "d.csv"
+    rows = [f"s{i},2026-01-05T09:0{i}:00Z,+1 212 555 0100,p{i}@example.com,0" for i in range(7)]
+    rows += ["a1,2026-01-06T09:00:00Z,Private Number,,TBD", "a2,2026-01-06T10:00:00Z,(123) 456-7890,,"]
+    f.write_text("contact_id,started_at,phone,email,CustomerID\n" + "\n".join(rows) + "\n")
+    db = str(tmp_path / "x.duckdb")
+    code, out = invoke("import", str(f), "--db", db, "-o", "json")
+    summary = json.loads(out)
+    assert code == 0 and (summary["imported"], summary["invalid_phones"], summary["placeholders"]) == (9, 1, 8)
+    assert any("phone:+12125550100 touches 7 people" in n for n in summary["notes"])
+    got = json.loads(invoke("identities", "--db", db, "-o", "json")[1])
+    assert got["people"] == 7 and got["unidentified_contacts"] == 2
+    assert got["hubs"] == [{"identifier": "phone:+12125550100", "people": 7, "contacts": 7}]
+    assert {(p["identifier"], p["contacts"]) for p in got["placeholders"]} == {
+        ("account:0", 7), ("account:TBD", 1), ("phone:Private Number", 1)}
+    assert got["invalid_phones"] == {"contacts": 1, "distinct": 1}
+    config = tmp_path / "recontact.toml"
+    config.write_text('deny_list = ["email:P1@example.com"]\nmax_links = 10\n')
+    shared = json.loads(invoke("identities", "--db", db, "--shared", "--config", str(config), "-o", "json")[1])
+    assert "people" not in shared and shared["hubs"] == []  # 7 people are not more than 10
+    assert shared["deny_listed"] == [{"identifier": "email:p1@example.com", "contacts": 1}]
+    # Without the hub, the switchboard joins the six people left: one customer.
+    assert json.loads(invoke("identities", "--db", db, "--config", str(config), "-o", "json")[1])["people"] == 1
+    table = runner.invoke(app, ["identities", "--db", db])
+    assert table.exit_code == 0 and "phone:+12125550100" in table.stdout and "hub" in table.stdout

@@ -139,7 +139,8 @@ def test_uci_incident_log_keeps_one_contact_per_incident(shared_data, run_import
     assert any("event log" in n and "docs/importing.md#event-logs" in n for n in s.notes)
     assert s.unidentified == 3
     assert query("SELECT count(DISTINCT customer_key) FROM contacts") == [(5_244,)]
-    assert query("SELECT count(*) FROM identifiers WHERE ident LIKE '%:?'") == [(0,)]
+    assert query("SELECT count(*) FROM identifiers WHERE ident LIKE '%:?' AND customer_key IS NOT NULL") == [(0,)]
+    assert query("SELECT role FROM identifiers WHERE ident = 'account:?'") == [("placeholder",)]
 
 
 # --- Technion "Anonymous Bank", February 1999 (tab separated; call_id is not unique) -------------
@@ -164,3 +165,29 @@ def test_bank_call_ids_repeat_and_are_conflicts_not_duplicates(shared_data, run_
     assert (unkeyed.replaced, unkeyed.imported, unkeyed.duplicates, unkeyed.conflicts) == (1, 33_344, 0, 0)
     assert query("SELECT count(*), count(contact_id), count(DISTINCT ticket_id) FROM contacts") == [
         (33_344, 0, 15_516)]
+
+
+def test_bank_customer_id_zero_is_a_placeholder_and_accounts_can_be_denied(shared_data, run_import, query,
+                                                                           store_path):
+    """Identifier hygiene on the bank file: ``customer_id = 0`` (the anonymous callers) is a
+    placeholder, not one customer of every anonymous call; ``deny_list = ["account:…"]`` takes one
+    account out, on the next command, without a re-import.
+
+    awk -F'\\t' 'NR>1 && $3=="0"' | wc -l -> 19,558; awk -F'\\t' 'NR>1 {print $3}' | sort -u | wc -l
+    -> 4,082 (0 among them); awk -F'\\t' 'NR>1 && $3=="7191646"' | wc -l -> 170 (the busiest)."""
+    from recontact import desk
+    from recontact.config import Settings
+
+    bank = shared_data / "anonymous-bank-callcenter" / "data_anonymous_bank_february.txt"
+    s = run_import(bank, column_map={"call_id": "ticket_id", "date": "started_at", "customer_id": "account_id"},
+                   time_format="%y%m%d", tz="Asia/Jerusalem")
+    assert (s.imported, s.placeholders, s.unidentified) == (33_344, 19_558, 19_558)
+    assert query("SELECT count(DISTINCT customer_key) FROM contacts") == [(4_081,)]
+    assert query("SELECT role, contacts, customer_key FROM identifiers WHERE ident = 'account:0'") == [
+        ("placeholder", 19_558, None)]
+    top = desk.top_callers(store_path, Settings(timezone="Asia/Jerusalem"), "month", 1)
+    assert [(r["identifiers"], r["contacts"]) for r in top] == [(["account:7191646"], 170)]
+    denied = Settings(timezone="Asia/Jerusalem", deny_list=("account:7191646",))
+    assert desk.top_callers(store_path, denied, "month", 1)[0]["identifiers"] != ["account:7191646"]
+    assert query("SELECT role FROM identifiers WHERE ident = 'account:7191646'") == [("denied",)]
+    assert desk.top_callers(store_path, Settings(timezone="Asia/Jerusalem"), "month", 1) == top  # and back

@@ -275,11 +275,13 @@ def test_deny_listed_number_never_flags_even_when_listed_after_import(tmp_path: 
 
 
 def test_deny_listed_number_at_import_never_flags(tmp_path: Path) -> None:
-    """Settings deny_list at import: contacts from a shared number are kept but never flag."""
+    """Settings deny_list at import: contacts from a shared number are kept but never flag while it
+    is listed; off the list, the next command re-resolves and the number is a customer again."""
     config = Settings(rules=(TWO_IN_1H,), deny_list=("415-555-0101",))
     db = import_store(tmp_path, _calls(timedelta(0), timedelta(minutes=1)), config)
     assert desk.list_flags(db, config) == []
-    assert desk.list_flags(db, Settings(rules=(TWO_IN_1H,))) == []
+    assert [f["identifiers"] for f in desk.list_flags(db, Settings(rules=(TWO_IN_1H,)))] == [["phone:+14155550101"]]
+    assert desk.list_flags(db, config) == []
 
 
 def test_deny_listed_email_never_flags_even_when_listed_after_import(tmp_path: Path) -> None:

@@ -8,9 +8,10 @@ from recontact.config import Settings
 
 
 def customers(query) -> dict[int, list[str]]:
-    """customer key -> its identifiers."""
+    """customer key -> its identifiers (those that identify someone)."""
     out: dict[int, list[str]] = {}
-    for ident, key in query("SELECT ident, customer_key FROM identifiers ORDER BY customer_key, ident"):
+    for ident, key in query("SELECT ident, customer_key FROM identifiers WHERE customer_key IS NOT NULL "
+                            "ORDER BY customer_key, ident"):
         out.setdefault(key, []).append(ident)
     return out
 
@@ -102,8 +103,10 @@ def test_deny_listed_number_is_kept_out_of_identity(samples, run_import, query):
     # s1, s2 and s4 call from the shared line (three spellings); s2 also gives an e-mail.
     assert (s.shared, s.unidentified, s.withheld) == (3, 2, 0)
     assert query("SELECT contact_id FROM contacts WHERE shared ORDER BY line") == [("s1",), ("s2",), ("s4",)]
-    idents = {i for (i,) in query("SELECT ident FROM identifiers")}
+    idents = {i for (i,) in query("SELECT ident FROM identifiers WHERE customer_key IS NOT NULL")}
     assert idents == {"email:carol@example.com", "phone:+14155550134"}
+    assert query("SELECT ident, role, contacts FROM identifiers WHERE role IS NOT NULL") == [
+        ("phone:+14155550100", "denied", 3)]
     assert (key_of(query, "s1"), key_of(query, "s4")) == (None, None)
     assert customers(query)[key_of(query, "s2")] == ["email:carol@example.com"]
     # The number itself is still recorded on the contact.

@@ -166,7 +166,8 @@ def _import_json(s: ImportSummary) -> dict[str, Any]:
             "duplicates": s.duplicates, "rejected": s.rejected, "unidentified": s.unidentified,
             "withheld": s.withheld, "shared": s.shared, "rejects_file": s.rejects_file, "notes": s.notes,
             "import_id": s.import_id, "system": s.system, "conflicts": s.conflicts, "skipped": s.skipped,
-            "replaced": s.replaced, "already_imported": s.already_imported, "sha256": s.sha256}
+            "replaced": s.replaced, "already_imported": s.already_imported, "sha256": s.sha256,
+            "invalid_phones": s.invalid_phones, "placeholders": s.placeholders}
 
 
 def _print_summary(s: ImportSummary, seconds: float) -> None:
@@ -176,10 +177,11 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
                  f"in {seconds:.1f} s — [green]{s.imported:,} imported[/green], {s.duplicates:,} duplicates, "
                  f"[{'red' if s.conflicts else 'dim'}]{s.conflicts:,} conflicts[/], "
                  f"[{'red' if s.rejected else 'dim'}]{s.rejected:,} rejected[/]", highlight=False)
-    if s.unidentified or s.withheld or s.shared:
-        stdout.print(f"  {s.unidentified:,} contacts have no identifier (counted, never a customer): "
-                     f"{s.withheld:,} with a withheld caller id, {s.shared:,} from a deny-listed shared line",
-                     highlight=False)
+    if s.unidentified or s.withheld or s.shared or s.invalid_phones or s.placeholders:
+        stdout.print(f"  {s.unidentified:,} contacts identify no one (counted, never a customer); "
+                     f"{s.withheld:,} with a withheld caller id, {s.invalid_phones:,} with an invalid phone "
+                     f"number, {s.placeholders:,} with a placeholder, {s.shared:,} from a deny-listed or "
+                     "shared (hub) identifier", highlight=False)
     for note in s.notes:
         stdout.print(f"  [dim]note: {note}[/dim]", highlight=False)
     shown = sorted([*s.rejects, *s.conflicted], key=lambda r: r.line or 0)
@@ -247,6 +249,8 @@ def customer(
 
     settings = _settings(config)
     data = desk.customer_timeline(db, settings, query)
+    if "merged_into" in data:
+        stderr.print(f"{data['requested_key']} is now {data['merged_into']} (merged)", highlight=False)
     if output is Output.json:
         emit_json(data)
         return
@@ -260,6 +264,35 @@ def customer(
     emit_rows(data["contacts"], output, title=lambda n: f"{n:,} contacts",
               columns=["started_at", "channel", "direction", "category", "agent_id", "resolved", "contact_id"],
               limit=limit, newest_first="started_at")
+
+
+@app.command()
+def identities(
+    shared: Annotated[bool, typer.Option("--shared", help="Only identifiers that identify no one: hubs, "
+                                                          "deny-listed, placeholders, invalid.")] = False,
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
+    """Who is who: people, identifiers by kind, hubs, deny-listed identifiers and placeholders."""
+    from recontact import desk
+
+    settings = _settings(config)
+    data = desk.identities(db, settings, shared_only=shared)
+    if output is Output.json:
+        emit_json(data)
+        return
+    if not shared and output is Output.table:
+        stdout.print(f"[bold]{data['people']:,} people[/bold]; {data['unidentified_contacts']:,} contacts identify "
+                     f"no one; hubs join more than {data['max_links']} people", highlight=False)
+        emit_rows(data["identifiers"], output, title="Identifiers by kind")
+    rows = [{"identifier": r["identifier"], "why": why, "people": r.get("people"), "contacts": r["contacts"]}
+            for why, key in (("hub", "hubs"), ("deny-listed", "deny_listed"), ("placeholder", "placeholders"),
+                             ("invalid e-mail", "invalid_emails"))
+            for r in data[key]]
+    emit_rows(rows, output, title="Identifiers that identify no one", empty="no shared or placeholder identifier")
+    invalid = data["invalid_phones"]
+    if output is Output.table and invalid["contacts"]:
+        stdout.print(f"{invalid['contacts']:,} contacts with an invalid phone number ({invalid['distinct']:,} "
+                     "distinct)", highlight=False)
 
 
 @app.command()

@@ -1,12 +1,26 @@
-"""Connected components over identifiers seen together: one component is one customer.
+"""Connected components over identifiers seen together: one component is one person.
 
-Customer keys are integers handed out as customers appear and never reused. When a new record
-joins two known customers, the smaller (older) key survives and the other is merged into it, so a
-key a user has seen keeps pointing at the same person. Identifiers that already share a key stay
-together even when no new record links them.
+Resolution always starts from every link ever seen on one record (so changing the hygiene settings
+can take people apart again), leaves out identifiers that identify no one (invalid, placeholders,
+deny-listed), and drops hubs: an identifier that would join more than ``max_links`` otherwise
+separate people (a switchboard, a shared mailbox) joins no one.
+
+Hubs, exactly and deterministically: candidates are identifiers with more than ``max_links``
+distinct neighbours; components are computed without the candidates; a candidate is a hub when
+its neighbours span more than ``max_links`` of those components (a neighbour that is itself a
+candidate counts as one more); the final components are computed without the hubs.
+
+Keys are stable and never given to someone else. A component takes the smallest of the keys that
+call it home; a key's home is, among the components holding identifiers of that key, one holding
+an identifier that first had that key (so a part joined to it later does not take it), then the
+one with most contacts, then the one with the first-seen identifier. Other keys homed there are
+merged into it. A component holding a key's identifiers without being its home is split off: it
+takes back the first key of its identifiers when no one else holds that key (so undoing a join
+gives both people their keys back), else a new key. Components with no key get new keys from
+``next_key``, in order of their first-seen identifier (node number).
 
 The work is vectorised (NumPy + SciPy's ``connected_components``) so that millions of links
-resolve in well under a second; :func:`resolve_links` is the same on Python strings.
+resolve in about a second; :func:`resolve_links` is the same on Python strings.
 """
 
 from __future__ import annotations
@@ -20,74 +34,151 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass
-class Components:
-    """Per node: the customer key it ends with (``target``); the keys retired by merges
-    (``merged_old`` -> ``merged_new``); and the first key still unused."""
+class People:
+    """Per node: its key (``target``, 0 for none), whether it is a hub and how many people it
+    touches; key events (``old -> new``, kind ``merge`` / ``split`` / ``gone`` with new 0); and
+    the first key still unused."""
 
     target: IntArray
-    merged_old: IntArray
-    merged_new: IntArray
+    hub: BoolArray
+    touches: IntArray
+    events: list[tuple[int, int, str]]
     next_key: int
 
 
-def resolve_components(n_nodes: int, a: IntArray, b: IntArray, known: IntArray, next_key: int) -> Components:
-    """Resolve nodes ``0..n_nodes-1`` linked by edges ``a[i] -- b[i]``.
+def _components(n: int, a: IntArray, b: IntArray) -> IntArray:
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    return np.asarray(connected_components(graph, directed=False)[1], dtype=np.int64)
 
-    ``known[node]`` is the node's current customer key, or 0 for none. A component takes the
-    smallest known key among its nodes; components with none get new keys from ``next_key`` on,
-    in order of their smallest node number.
+
+def _distinct_per_node(nodes: IntArray, labels: IntArray, n: int) -> IntArray:
+    """For each node: how many distinct ``labels`` it is paired with."""
+    if len(nodes) == 0:
+        return np.zeros(n, dtype=np.int64)
+    pairs = np.unique(np.stack([nodes, labels], axis=1), axis=0)
+    return np.bincount(pairs[:, 0], minlength=n).astype(np.int64)
+
+
+def find_hubs(n: int, a: IntArray, b: IntArray, max_links: int) -> BoolArray:
+    """Nodes that would join more than ``max_links`` otherwise separate components (see the module
+    docstring). ``a``/``b`` are distinct undirected edges between included nodes."""
+    both_a, both_b = np.concatenate([a, b]), np.concatenate([b, a])
+    degree = _distinct_per_node(both_a, both_b, n)
+    candidate = degree > max_links
+    if not candidate.any():
+        return candidate
+    keep = ~candidate[a] & ~candidate[b]
+    comp = _components(n, a[keep], b[keep])
+    from_candidate = candidate[both_a]
+    src, dst = both_a[from_candidate], both_b[from_candidate]
+    label = np.where(candidate[dst], comp.max(initial=0) + 1 + dst, comp[dst])  # candidates: their own
+    return candidate & (_distinct_per_node(src, label, n) > max_links)
+
+
+def resolve_people(n: int, a: IntArray, b: IntArray, excluded: BoolArray, known: IntArray, weight: IntArray,
+                   max_links: int, next_key: int, first: IntArray | None = None) -> People:
+    """Resolve nodes ``0..n-1`` (numbered in order of first sighting) linked by edges ``a[i] -- b[i]``.
+
+    ``excluded`` nodes identify no one; ``known[node]`` is the node's key so far (0: none);
+    ``weight[node]`` its number of contacts; ``first[node]`` the first key it had (0: none). See
+    the module docstring for hubs and keys.
     """
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    known = np.asarray(known, dtype=np.int64)
-    keyed = np.flatnonzero(known > 0)
-    # Tie every node to the first node holding the same key: one customer stays one.
-    _, first = np.unique(known[keyed], return_index=True)
-    anchor_of_key = dict(zip(known[keyed][first].tolist(), keyed[first].tolist(), strict=True))
-    anchors = np.array([anchor_of_key[k] for k in known[keyed].tolist()], dtype=np.int64)
-    rows = np.concatenate([a, keyed])
-    cols = np.concatenate([b, anchors])
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n_nodes, n_nodes))
-    n_comp, comp = connected_components(graph, directed=False)
-    comp = comp.astype(np.int64)
-    big = np.iinfo(np.int64).max
-    comp_key = np.full(n_comp, big, dtype=np.int64)
-    np.minimum.at(comp_key, comp[keyed], known[keyed])
-    fresh = np.flatnonzero(comp_key == big)  # labels are numbered in order of their smallest node
+    first = np.zeros(n, dtype=np.int64) if first is None else np.asarray(first, dtype=np.int64)
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    known, weight = np.asarray(known, dtype=np.int64), np.asarray(weight, dtype=np.int64)
+    excluded = np.asarray(excluded, dtype=bool)
+    inside = ~excluded[a] & ~excluded[b] & (a != b)
+    a, b = a[inside], b[inside]
+    if len(a):
+        pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0)
+        a, b = pairs[:, 0], pairs[:, 1]
+    hub = find_hubs(n, a, b, max_links)
+    keep = ~hub[a] & ~hub[b]
+    comp = _components(n, a[keep], b[keep])
+    person = ~excluded & ~hub
+    # People a hub touches: distinct components among its neighbours that are people.
+    both_a, both_b = np.concatenate([a, b]), np.concatenate([b, a])
+    sel = hub[both_a] & person[both_b]
+    touches = np.where(hub, _distinct_per_node(both_a[sel], comp[both_b[sel]], n), 0)
+
+    # Each known key's home: the component with most of its contacts, ties to the smaller label.
+    keyed = np.flatnonzero(person & (known > 0))
+    comp_key = np.zeros(comp.max(initial=-1) + 1, dtype=np.int64)
+    events: list[tuple[int, int, str]] = []
+    home: dict[int, int] = {}
+    if len(keyed):
+        kc = np.stack([known[keyed], comp[keyed]], axis=1)
+        uniq, inverse = np.unique(kc, axis=0, return_inverse=True)
+        mass = np.bincount(inverse.ravel(), weights=weight[keyed], minlength=len(uniq))
+        native = np.bincount(inverse.ravel(), weights=(first[keyed] == known[keyed]), minlength=len(uniq)) > 0
+        # per key: a part with an identifier native to the key, most contacts, then the smallest label
+        order = np.lexsort((uniq[:, 1], -mass, ~native, uniq[:, 0]))
+        best = np.ones(len(order), dtype=bool)
+        best[1:] = uniq[order[1:], 0] != uniq[order[:-1], 0]
+        for k, c in uniq[order[best]].tolist():
+            home[k] = c
+        for k in sorted(home):  # the smallest key homed in a component wins it
+            if comp_key[home[k]] == 0:
+                comp_key[home[k]] = k
+    # Parts split off (or identifiers back after an exclusion) take back their first key when free.
+    labels_of_people = np.unique(comp[person])
+    held = set(comp_key[comp_key > 0].tolist())
+    unkeyed = labels_of_people[comp_key[labels_of_people] == 0]
+    claims = np.full(len(comp_key), np.iinfo(np.int64).max, dtype=np.int64)
+    with_first = np.flatnonzero(person & (first > 0))
+    np.minimum.at(claims, comp[with_first], first[with_first])
+    for c in unkeyed.tolist():
+        if claims[c] != np.iinfo(np.int64).max and claims[c] not in held:
+            comp_key[c] = claims[c]
+            held.add(int(claims[c]))
+    # New keys for components of people with none, in order of their smallest node.
+    fresh = labels_of_people[comp_key[labels_of_people] == 0]
     comp_key[fresh] = next_key + np.arange(len(fresh), dtype=np.int64)
-    target = comp_key[comp]
-    moved = keyed[known[keyed] != target[keyed]]
-    pairs = np.unique(np.stack([known[moved], target[moved]], axis=1), axis=0) if len(moved) else \
-        np.empty((0, 2), dtype=np.int64)
-    return Components(target, pairs[:, 0], pairs[:, 1], next_key + len(fresh))
+    target = np.where(person, comp_key[comp], 0)
+    for k, c in sorted(home.items()):
+        if comp_key[c] != k:
+            events.append((k, int(comp_key[c]), "merge"))
+    if len(keyed):
+        for k, c in np.unique(np.stack([known[keyed], comp[keyed]], axis=1), axis=0).tolist():
+            if home[k] != c:
+                events.append((k, int(comp_key[c]), "split"))
+    gone = set(np.unique(known[known > 0]).tolist()) - set(home)
+    events += [(k, 0, "gone") for k in sorted(gone)]
+    return People(target, hub, touches.astype(np.int64), events, next_key + len(fresh))
 
 
 @dataclass
 class Resolution:
-    """What a batch of linked identifiers changes: keys for identifiers, and merged keys."""
+    """What resolution gives identifiers: their keys (None: identifies no one), the hubs with the
+    people they touch, key events, and the next unused key."""
 
-    assigned: dict[str, int] = field(default_factory=dict)  # identifier -> key (new or changed)
-    merged: dict[int, int] = field(default_factory=dict)  # retired key -> surviving key
+    keys: dict[str, int | None] = field(default_factory=dict)
+    hubs: dict[str, int] = field(default_factory=dict)
+    events: list[tuple[int, int, str]] = field(default_factory=list)
     next_key: int = 1
 
 
-def resolve_links(links: Iterable[tuple[str, str]], known: Mapping[str, int], next_key: int) -> Resolution:
-    """Join identifiers that appear on one record.
-
-    ``links`` are pairs of ``kind:value`` identifiers seen together; ``known`` maps already-keyed
-    identifiers to their customer key; ``next_key`` is the first unused key. New keys go to new
-    customers in the order of their smallest identifier.
-    """
+def resolve_links(links: Iterable[tuple[str, str]], known: Mapping[str, int], next_key: int, *,
+                  excluded: Iterable[str] = (), weight: Mapping[str, int] | None = None,
+                  max_links: int = 5, order: Iterable[str] = (), first: Mapping[str, int] | None = None) -> Resolution:
+    """:func:`resolve_people` on ``kind:value`` strings. Nodes are numbered in ``order`` (first
+    sighting), then in sorted order for any not listed."""
     pairs = list(links)
-    nodes = sorted({n for pair in pairs for n in pair} | set(known))
+    ordered = list(dict.fromkeys(order))
+    rest = sorted(({n for pair in pairs for n in pair} | set(known) | set(excluded)) - set(ordered))
+    nodes = ordered + rest
     index = {n: i for i, n in enumerate(nodes)}
-    a = np.array([index[x] for x, _ in pairs], dtype=np.int64)
-    b = np.array([index[y] for _, y in pairs], dtype=np.int64)
-    keys = np.array([known.get(n, 0) for n in nodes], dtype=np.int64)
-    res = resolve_components(len(nodes), a, b, keys, next_key)
-    assigned = {n: int(t) for n, t in zip(nodes, res.target.tolist(), strict=True) if known.get(n) != t}
-    merged = dict(zip(res.merged_old.tolist(), res.merged_new.tolist(), strict=True))
-    return Resolution(assigned, merged, res.next_key)
+    out = set(excluded)
+    res = resolve_people(
+        len(nodes), np.array([index[x] for x, _ in pairs], dtype=np.int64),
+        np.array([index[y] for _, y in pairs], dtype=np.int64), np.array([n in out for n in nodes], dtype=bool),
+        np.array([known.get(n, 0) for n in nodes], dtype=np.int64),
+        np.array([(weight or {}).get(n, 1) for n in nodes], dtype=np.int64), max_links, next_key,
+        np.array([(first or {}).get(n, 0) for n in nodes], dtype=np.int64))
+    keys = {n: (int(t) or None) for n, t in zip(nodes, res.target.tolist(), strict=True)}
+    hubs = {n: int(t) for n, h, t in zip(nodes, res.hub.tolist(), res.touches.tolist(), strict=True) if h}
+    return Resolution(keys, hubs, res.events, res.next_key)

@@ -1,6 +1,7 @@
 """Generic CSV (or semicolon / tab separated) export with a header row.
 
-Headers naming a canonical field (case-insensitive) are used as they are; ``--map "Caller
+Headers naming a canonical field are used as they are (case, spaces, ``_`` and ``-`` ignored:
+``CustomerID`` = ``customer_id``); ``--map "Caller
 ID=phone"`` maps others; common spellings (``caller id``, ``timestamp`` …) are recognised and said
 so; every other column is kept in ``extra``.
 """
@@ -46,6 +47,15 @@ def sniff(path: Path, head: str) -> bool:
     return any(f in first for f in ("started_at", "contact_id", "phone", "caller"))
 
 
+def header_key(name: str) -> str:
+    """``'Customer ID'``, ``'customer_id'``, ``'CustomerID'`` -> ``'customerid'``: how headers compare."""
+    return "".join(ch for ch in name.lower() if ch not in " _-")
+
+
+_CANONICAL = {header_key(f): f for f in CONTACT_FIELDS}
+_ALIASES = {header_key(k): v for k, v in ALIASES.items()}
+
+
 def map_columns(names: list[str], column_map: dict[str, str]) -> tuple[dict[str, str], list[str], list[str]]:
     """Source column -> canonical field; the unmapped (kept) columns; notes on guessed mappings.
 
@@ -53,8 +63,9 @@ def map_columns(names: list[str], column_map: dict[str, str]) -> tuple[dict[str,
     field takes the first column that claims it.
     """
     check_map_targets(column_map)
-    wanted = {k.strip().lower(): v for k, v in column_map.items()}
-    missing = sorted(set(wanted) - {n.lower() for n in names})
+    wanted = {header_key(k.strip()): v for k, v in column_map.items()}
+    present = {header_key(n) for n in names}
+    missing = sorted(k for k in column_map if header_key(k.strip()) not in present)
     if missing:
         raise InputFileError(f"--map names column(s) not in the file: {', '.join(missing)}; "
                              f"columns are: {', '.join(names)}")
@@ -63,12 +74,10 @@ def map_columns(names: list[str], column_map: dict[str, str]) -> tuple[dict[str,
     taken: set[str] = set()
     for stage in ("map", "exact", "alias"):
         for name in names:
-            key = name.lower()
+            key = header_key(name)
             if name in mapping:
                 continue
-            target = {"map": wanted.get(key),
-                      "exact": key if key in CONTACT_FIELDS else None,
-                      "alias": ALIASES.get(key.replace("-", "_") if key != "e-mail" else key)}[stage]
+            target = {"map": wanted.get(key), "exact": _CANONICAL.get(key), "alias": _ALIASES.get(key)}[stage]
             if target and target not in taken:
                 mapping[name] = target
                 taken.add(target)

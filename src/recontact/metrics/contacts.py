@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import ibis
 
 
-def countable_inbound(contacts: Any, shared_phones: Iterable[str] = (), shared_emails: Iterable[str] = ()) -> Any:
-    """Inbound contacts of identified customers, without shared lines.
+def countable_inbound(contacts: Any) -> Any:
+    """Inbound contacts of identified customers.
 
     Outbound contacts never count toward rules or rankings; unidentified contacts (no customer
-    key: withheld caller id and nothing else) are counted elsewhere; contacts from a deny-listed
-    number are left out even when they were imported before the number was listed.
+    key: withheld caller id, placeholders, deny-listed or hub identifiers and nothing else) are
+    counted elsewhere. A contact from a shared line that also names someone (an e-mail, an
+    account) counts for that someone.
     """
-    kept = contacts.filter(
-        contacts.direction == "inbound",
-        contacts.customer_key.notnull(),
-        ~contacts.shared,
-    )
-    for column, values in (("phone", shared_phones), ("email", shared_emails)):
-        listed = sorted(set(values))
-        if listed:
-            kept = kept.filter(kept[column].isnull() | ~kept[column].isin(listed))
-    return kept
+    return contacts.filter(contacts.direction == "inbound", contacts.customer_key.notnull())
 
 
 def handle_seconds(contacts: Any) -> Any:

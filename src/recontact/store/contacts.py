@@ -1,7 +1,8 @@
 """The contact store's schema (DuckDB file) and how to open it.
 
 Tables: ``contacts`` (canonical contacts plus where they came from and whose they are),
-``identifiers`` (``kind:value`` -> customer key), ``imports`` (one row per import), ``meta``.
+``identifiers`` (``kind:value`` -> customer key), ``identifier_links``, ``key_history`` (see
+``store/identities.py``), ``imports`` (one row per import), ``meta``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from recontact.engines.duckdb import connect, ibis_connection
 from recontact.errors import StoreError
 from recontact.schema import CONTACT_FIELDS
 
-SCHEMA_VERSION = 5  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
+SCHEMA_VERSION = 6  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
 # 4: import ledger (imports: system, format, size, sha256, options, conflicts), contacts.content,
-# identifiers.first_key; 5: no contacts.content (contents are compared field by field)
+# identifiers.first_key; 5: no contacts.content (contents are compared field by field);
+# 6: identifiers (seq, contacts, valid, role, people), identifier_links, key_history
 
 CONTACT_COLUMNS: dict[str, str] = {
     # The system the contact came from (--system; default: the format name). A contact's identity
@@ -32,18 +34,25 @@ CONTACT_COLUMNS: dict[str, str] = {
     "extension": "VARCHAR",  # caller id that is not a phone number (internal extension, SIP user)
     "phone_raw": "VARCHAR",  # caller id as the source wrote it
     "withheld": "BOOLEAN NOT NULL",  # caller id withheld (anonymous, restricted, empty…)
-    "shared": "BOOLEAN NOT NULL",  # an identifier is on the deny-list of shared lines
+    "shared": "BOOLEAN NOT NULL",  # at import: an identifier was deny-listed or a hub (a shared line)
     "customer_key": "BIGINT",  # NULL: unidentified
     "extra": "VARCHAR",  # JSON object of source columns recontact does not know
 }
 
 DDL = [
     f"CREATE TABLE IF NOT EXISTS contacts ({', '.join(f'{k} {v}' for k, v in CONTACT_COLUMNS.items())})",
-    # ident is "kind:value" (phone:+14155550134); the kind is the text before the first colon
-    # first_key: the key the identifier was given when first stored; a customer's key is the
-    # smallest first_key of its identifiers, which lets removing an import give keys back
-    "CREATE TABLE IF NOT EXISTS identifiers (ident VARCHAR NOT NULL, customer_key BIGINT NOT NULL, "
-    "first_key BIGINT NOT NULL)",
+    # ident is "kind:value" (phone:+14155550134); the kind is the text before the first colon. seq
+    # numbers identifiers in order of first sighting; customer_key is NULL when the identifier
+    # identifies no one, and role says why (invalid, placeholder, denied, hub); people: how many
+    # people a hub touches; first_key: the first key it had (a part split off takes it back).
+    "CREATE TABLE IF NOT EXISTS identifiers (ident VARCHAR NOT NULL, seq BIGINT NOT NULL, customer_key BIGINT, "
+    "first_key BIGINT, contacts BIGINT NOT NULL, valid BOOLEAN NOT NULL, role VARCHAR, people BIGINT, "
+    "builtin_placeholder BOOLEAN NOT NULL)",
+    # distinct pairs (a < b) of identifiers (seq) seen on one record
+    "CREATE TABLE IF NOT EXISTS identifier_links (a BIGINT NOT NULL, b BIGINT NOT NULL)",
+    # old_key -> new_key: merge (old lives on as new), split (part of old became new), gone (new NULL)
+    "CREATE TABLE IF NOT EXISTS key_history (old_key BIGINT NOT NULL, new_key BIGINT, kind VARCHAR NOT NULL, "
+    "changed_at TIMESTAMPTZ NOT NULL)",
     # the import ledger: one row per import; options is a JSON object (column map, time zone…)
     "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER NOT NULL, file VARCHAR NOT NULL, size BIGINT, "
     "sha256 VARCHAR, system VARCHAR NOT NULL, format VARCHAR NOT NULL, options VARCHAR, "
@@ -133,7 +142,8 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
             con.close()
             raise StoreError(f"{p}: written by an older recontact (schema {version}, this one reads "
                              f"{SCHEMA_VERSION}); import your exports again into a new store")
-    elif tables - {"contacts", "identifiers", "imports", "meta"} and "contacts" not in tables:
+    elif tables - {"contacts", "identifiers", "identifier_links", "key_history", "imports", "meta"} \
+            and "contacts" not in tables:
         con.close()
         raise StoreError(f"{p}: this DuckDB file is not a recontact store (it has other tables)")
     if "contacts" not in tables:

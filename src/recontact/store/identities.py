@@ -1,113 +1,291 @@
-"""Identity resolution inside an import: link the identifiers of ``_staged`` rows into customers
-and write their keys to the ``identifiers`` table."""
+"""Who is who, kept in the store: identifiers, the links seen between them, and customer keys.
+
+Tables (see ``store/contacts.py``): ``identifiers`` (every ``kind:value`` ever seen, numbered in
+order of first sighting, with its contact count, whether its syntax is valid, its customer key or
+NULL, and its role when it identifies no one: ``invalid``, ``placeholder``, ``denied``, ``hub``),
+``identifier_links`` (distinct pairs of identifiers seen on one record) and ``key_history``
+(merges and splits). Resolution always runs over all of them, with the hygiene settings in force
+(:class:`Hygiene`); their fingerprint is kept in ``meta``, and :func:`ensure_resolved` resolves
+again when the settings changed, so no re-import is needed. Contacts take the key of their first
+identifier that identifies someone; only contacts whose key changes are rewritten.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
-from recontact.identity.resolve import resolve_components
+from recontact.identity.placeholders import placeholder_sql
 from recontact.importers.base import sql_str
 from recontact.store.sql import scalar
 
+# NumPy, PyArrow, SciPy, phonenumbers and email-validator are imported where they are used: read
+# commands import this module for ensure_resolved, which most of the time only compares a hash.
+
+if TYPE_CHECKING:
+    from recontact.config import Settings
+    from recontact.store.contacts import Store
+
+#: Why an identifier identifies no one (index 0: it does identify someone).
+ROLES = ("", "invalid", "placeholder", "denied", "hub")
 NEXT_KEY = "next_customer_key"  # meta key: the first customer key never handed out
+FINGERPRINT = "hygiene_fingerprint"  # meta key: the hygiene settings identities were resolved with
+
+#: Identifier kind -> contacts column, in the order a contact's key is taken from.
+COLUMNS: tuple[tuple[str, str], ...] = (("phone", "phone"), ("extension", "extension"), ("email", "email"),
+                                        ("account", "account_id"), ("employee", "employee_id"))
+
+
+#: Bump when the built-in placeholders or the resolution rules change: stores resolve again.
+RULES_VERSION = 1
+
+
+def settings_fingerprint(deny_list: Sequence[str] = (), placeholders: Sequence[str] = (), max_links: int = 5,
+                         region: str = "US") -> str:
+    """A short hash of the identity settings as written (a respelling costs one needless resolution)."""
+    text = json.dumps([sorted(deny_list), sorted(placeholders), max_links, region, RULES_VERSION])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
-class IdentifierSql:
-    """SQL over ``_staged s``: each identifier as ``kind:value`` (NULL if absent or shared)."""
+class Hygiene:
+    """The settings that decide who is who: deny-listed identifiers (``kind:value``), the user's
+    placeholders (added to the built-in list), the hub threshold, and the fingerprint of the
+    settings they came from."""
 
-    parts: tuple[str, ...]
-    all_parts: tuple[str, ...]
-    shared_list: tuple[str, ...] = ()
-
-    COLUMNS = (("phone", "phone"), ("extension", "extension"), ("email", "email"),
-               ("account", "account_id"), ("employee", "employee_id"))
+    deny: tuple[str, ...] = ()
+    placeholders: tuple[str, ...] = ()
+    max_links: int = 5
+    fingerprint: str = settings_fingerprint()
 
     @classmethod
-    def build(cls, shared: list[str]) -> IdentifierSql:
-        raw = tuple(f"CASE WHEN s.{col} IS NOT NULL THEN '{kind}:' || s.{col} END" for kind, col in cls.COLUMNS)
-        if not shared:
-            return cls(raw, raw)
-        listed = ", ".join(map(sql_str, shared))
-        return cls(tuple(f"CASE WHEN ({p}) NOT IN ({listed}) THEN {p} END" for p in raw), raw, tuple(shared))
+    def from_settings(cls, settings: Settings) -> Hygiene:
+        from recontact.identity.deny_list import deny_list_identifiers
+        from recontact.identity.phone import normalize_phone
 
-    def distinct_values(self) -> str:
-        """SQL: every ``kind:value`` identifier of the valid rows with the rowid it first appears at."""
-        parts = []
-        for kind, col in self.COLUMNS:
-            listed = [v.partition(":")[2] for v in self.shared_list if v.startswith(f"{kind}:")]
-            unlisted = f" AND s.{col} NOT IN ({', '.join(map(sql_str, listed))})" if listed else ""
-            parts.append(f"SELECT '{kind}:' || s.{col} AS ident, min(s.rowid) AS first FROM _staged s "
-                         f"WHERE s._reason IS NULL AND s.{col} IS NOT NULL{unlisted} GROUP BY s.{col}")
-        return " UNION ALL ".join(parts)
-
-    @property
-    def primary(self) -> str:
-        return f"coalesce({', '.join(self.parts)})"
-
-    @property
-    def count(self) -> str:
-        return " + ".join(f"(({p}) IS NOT NULL)::INT" for p in self.parts)
-
-    @property
-    def shared(self) -> str:
-        return f"({' + '.join(f'(({p}) IS NOT NULL)::INT' for p in self.all_parts)}) > ({self.count})"
-
-    @property
-    def listed(self) -> str:
-        return f"list_filter([{', '.join(self.parts)}], lambda x: x IS NOT NULL)"
+        deny = deny_list_identifiers(settings.deny_list, settings.default_region, settings.placeholders)
+        # A placeholder written as a phone number also matches its E.164 form.
+        numbers = {normalize_phone(p, settings.default_region) for p in settings.placeholders}
+        words = set(settings.placeholders) | {n for n in numbers if n}
+        return cls(tuple(sorted(set(deny))), tuple(sorted(words)), settings.max_links, _fingerprint_of(settings))
 
 
-def resolve_identities(con: duckdb.DuckDBPyConnection, ids: IdentifierSql) -> None:
-    """Give every identifier of the valid rows a customer key, linking those seen on one record."""
+def _fingerprint_of(settings: Settings) -> str:
+    return settings_fingerprint(settings.deny_list, settings.placeholders, settings.max_links,
+                                settings.default_region)
+
+
+def _value(ident: str) -> str:
+    return f"substr({ident}, strpos({ident}, ':') + 1)"
+
+
+def _role_sql(hygiene: Hygiene, *, defaults: bool) -> str:
+    """SQL over ``identifiers``: the role an identifier takes from the settings (NULL: none).
+    ``defaults``: also the built-in placeholders (else only the user's, the built-in ones being
+    decided once, when the identifier is first seen)."""
+    value = _value("ident")
+    cases = []
+    if hygiene.deny:
+        cases.append(f"WHEN ident IN ({', '.join(map(sql_str, hygiene.deny))}) THEN 'denied'")
+    if defaults or hygiene.placeholders:
+        phone = placeholder_sql(value, hygiene.placeholders, phone=True, defaults=defaults)
+        other = placeholder_sql(value, hygiene.placeholders, defaults=defaults)
+        cases.append(f"WHEN CASE WHEN starts_with(ident, 'phone:') THEN {phone} ELSE {other} END THEN 'placeholder'")
+    return f"CASE {' '.join(cases)} END" if cases else "CAST(NULL AS VARCHAR)"
+
+
+def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
+    """Add the identifiers and links of the rows ``new_rows`` selects (SQL over ``_staged s`` with
+    ``s.rowid`` in file order) to ``identifiers`` and ``identifier_links``, counting contacts."""
+    import pyarrow as pa
+
+    from recontact.identity.email import is_valid_email, plain_email_sql
+
+    parts = " UNION ALL ".join(
+        f"SELECT s.rowid AS r, '{kind}:' || s.{col} AS ident {new_rows} AND s.{col} IS NOT NULL"
+        for kind, col in COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _row_idents AS {parts}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _seen AS SELECT ident, count(*) AS n, min(r) AS first "
+                "FROM _row_idents GROUP BY ident")
+    con.execute("UPDATE identifiers SET contacts = identifiers.contacts + s.n FROM _seen s "
+                "WHERE identifiers.ident = s.ident")
+    base = scalar(con, "SELECT coalesce(max(seq), -1) + 1 FROM identifiers")
+    email = _value("ident")
+    defaults = _role_sql(Hygiene(), defaults=True)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _links AS
-        SELECT DISTINCT l[1] AS a, unnest(l[2:]) AS b
-        FROM (SELECT {ids.listed} AS l FROM _staged s WHERE s._reason IS NULL AND {ids.count} > 1)
+        INSERT INTO identifiers (ident, seq, customer_key, first_key, contacts, valid, role, builtin_placeholder)
+        SELECT ident, {base} - 1 + row_number() OVER (ORDER BY first), NULL, NULL, n,
+               NOT starts_with(ident, 'email:') OR {plain_email_sql(email)}, NULL, {defaults} IS NOT NULL
+        FROM (SELECT * FROM _seen ANTI JOIN identifiers USING (ident))
+    """)
+    # Addresses the plain-address expression did not vouch for: ask email-validator (distinct values).
+    unsure = [r[0] for r in con.execute(
+        f"SELECT ident FROM identifiers WHERE seq >= {base} AND NOT valid").fetchall()]
+    good = [i for i in unsure if is_valid_email(i.partition(":")[2])]
+    if good:
+        con.register("_good_emails", pa.table({"ident": good}))
+        con.execute("UPDATE identifiers SET valid = true FROM _good_emails g WHERE identifiers.ident = g.ident")
+        con.unregister("_good_emails")
+    _insert_links(con)
+
+
+def _insert_links(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the pairs of identifiers on one row of ``_row_idents`` to ``identifier_links`` (new pairs only)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _row_seq AS
+        SELECT r, seq FROM _row_idents JOIN identifiers USING (ident)
+        WHERE r IN (SELECT r FROM _row_idents GROUP BY r HAVING count(*) > 1)
     """)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _nodes AS
-        SELECT n.ident, row_number() OVER (ORDER BY n.ident) - 1 AS id, coalesce(i.customer_key, 0) AS known
-        FROM (SELECT a AS ident FROM _links UNION SELECT b FROM _links) n LEFT JOIN identifiers i USING (ident)
+        INSERT INTO identifier_links
+        SELECT DISTINCT x.seq, y.seq FROM _row_seq x JOIN _row_seq y ON x.r = y.r AND x.seq < y.seq
+        EXCEPT SELECT a, b FROM identifier_links
     """)
-    edges = con.execute("SELECT na.id AS a, nb.id AS b FROM _links JOIN _nodes na ON na.ident = _links.a "
-                        "JOIN _nodes nb ON nb.ident = _links.b").fetchnumpy()
-    nodes = con.execute("SELECT known FROM _nodes ORDER BY id").fetchnumpy()
-    # Keys are never reused: a key retired by a merge may have been the highest one handed out,
-    # so the next free key is kept in ``meta`` as well as read off the identifiers.
+    for table in ("_row_idents", "_seen", "_row_seq"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def recount_from_contacts(con: duckdb.DuckDBPyConnection) -> None:
+    """After contacts were deleted (an import removed): identifier counts and links again from the
+    contacts left; identifiers no contact carries any more are dropped. Then :func:`resolve`."""
+    parts = " UNION ALL ".join(f"SELECT s.rowid AS r, '{kind}:' || s.{col} AS ident FROM contacts s "
+                               f"WHERE s.{col} IS NOT NULL" for kind, col in COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _row_idents AS {parts}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _seen AS SELECT ident, count(*) AS n FROM _row_idents GROUP BY ident")
+    con.execute("DELETE FROM identifiers WHERE ident NOT IN (SELECT ident FROM _seen)")
+    con.execute("UPDATE identifiers SET contacts = s.n FROM _seen s "
+                "WHERE identifiers.ident = s.ident AND identifiers.contacts <> s.n")
+    con.execute("DELETE FROM identifier_links")
+    _insert_links(con)
+
+
+def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
+    """Resolve every identifier into people with ``hygiene`` (inside the caller's transaction):
+    keys and roles in ``identifiers``, events in ``key_history``, changed keys on ``contacts``."""
+    import numpy as np
+    import pyarrow as pa
+
+    from recontact.identity.resolve import resolve_people
+
+    role = f"""CASE WHEN NOT valid THEN 'invalid' WHEN builtin_placeholder THEN 'placeholder'
+                    ELSE {_role_sql(hygiene, defaults=False)} END"""
+    codes = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(ROLES) if r)
+    nodes = con.execute(f"""
+        SELECT seq, coalesce(customer_key, 0) AS known, coalesce(first_key, 0) AS first, contacts,
+               coalesce(CASE {role} {codes} END, 0) AS code
+        FROM identifiers ORDER BY seq
+    """).fetchnumpy()
+    code = np.asarray(nodes["code"], dtype=np.int64)
+    n = len(code)
+    # Nodes are numbered 0..n-1 in order of first sighting (seq has gaps after an import's removal).
+    dense = "" if scalar(con, "SELECT coalesce(max(seq), -1) + 1 FROM identifiers") == n else """
+        JOIN (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS i FROM identifiers) x ON x.seq = l.a
+        JOIN (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS i FROM identifiers) y ON y.seq = l.b"""
+    links = con.execute(f"SELECT {'x.i AS a, y.i AS b' if dense else 'a, b'} FROM identifier_links l {dense}"
+                        ).fetchnumpy()
     next_key = scalar(con, f"""
         SELECT greatest((SELECT coalesce(max(customer_key), 0) + 1 FROM identifiers),
                         (SELECT coalesce(max(TRY_CAST(value AS BIGINT)), 1) FROM meta WHERE key = '{NEXT_KEY}'))
     """)
-    res = resolve_components(len(nodes["known"]), edges["a"], edges["b"], nodes["known"], next_key)
-    con.register("_target_arrow", pa.table({"id": pa.array(range(len(res.target)), pa.int64()),
-                                            "customer_key": pa.array(res.target, pa.int64())}))
-    con.register("_merged_arrow", pa.table({"old": pa.array(res.merged_old, pa.int64()),
-                                            "new": pa.array(res.merged_new, pa.int64())}))
-    if len(res.merged_old):
-        for table in ("identifiers", "contacts"):
-            con.execute(f"UPDATE {table} SET customer_key = m.new FROM _merged_arrow m "
-                        f"WHERE {table}.customer_key = m.old")
-    # Linked identifiers: the new ones (known ones whose key changed were moved by the merge).
+    people = resolve_people(n, links["a"], links["b"], code > 0, nodes["known"], nodes["contacts"],
+                            hygiene.max_links, next_key, first=nodes["first"])
+    code = np.where(people.hub, ROLES.index("hub"), code)
+    result = pa.table({
+        "seq": pa.array(np.asarray(nodes["seq"], dtype=np.int64)),
+        "customer_key": pa.array(people.target, pa.int64(), mask=people.target == 0),
+        "code": pa.array(code, pa.int64()),
+        "people": pa.array(people.touches, pa.int64(), mask=~people.hub),
+    })
+    con.register("_resolved", result)
     con.execute("""
-        INSERT INTO identifiers
-        SELECT n.ident, t.customer_key, t.customer_key
-        FROM _nodes n JOIN _target_arrow t USING (id) WHERE n.known = 0
+        CREATE OR REPLACE TEMP TABLE _changed AS
+        SELECT i.ident, r.customer_key FROM identifiers i JOIN _resolved r USING (seq)
+        WHERE i.customer_key IS DISTINCT FROM r.customer_key
     """)
-    # Identifiers still unknown were only ever seen alone (else they would be linked by now):
-    # a new customer each, keyed in order of first sighting.
     con.execute(f"""
-        INSERT INTO identifiers
-        SELECT ident, k, k FROM (
-            SELECT n.ident, {res.next_key} - 1 + row_number() OVER (ORDER BY n.first) AS k
-            FROM ({ids.distinct_values()}) n
-            ANTI JOIN identifiers i USING (ident))
+        UPDATE identifiers SET customer_key = r.customer_key, role = r.role, people = r.people,
+                               first_key = coalesce(identifiers.first_key, r.customer_key)
+        FROM (SELECT seq, customer_key, [NULL, {', '.join(f"'{x}'" for x in ROLES[1:])}][code + 1] AS role, people
+              FROM _resolved) r
+        WHERE identifiers.seq = r.seq AND (identifiers.customer_key IS DISTINCT FROM r.customer_key
+              OR (identifiers.first_key IS NULL AND r.customer_key IS NOT NULL)
+              OR identifiers.role IS DISTINCT FROM r.role OR identifiers.people IS DISTINCT FROM r.people)
     """)
-    con.unregister("_target_arrow")
-    con.unregister("_merged_arrow")
-    con.execute(f"DELETE FROM meta WHERE key = '{NEXT_KEY}'")
-    con.execute(f"INSERT INTO meta SELECT '{NEXT_KEY}', CAST(greatest({res.next_key}, "
-                "coalesce(max(customer_key), 0) + 1) AS VARCHAR) FROM identifiers")
+    con.unregister("_resolved")
+    if people.events:
+        con.executemany("INSERT INTO key_history VALUES (?, ?, ?, now())",
+                        [[old, new or None, kind] for old, new, kind in people.events])
+    _rekey_contacts(con)
+    con.execute(f"DELETE FROM meta WHERE key IN ('{NEXT_KEY}', '{FINGERPRINT}')")
+    con.execute("INSERT INTO meta VALUES (?, ?), (?, ?)",
+                [NEXT_KEY, str(max(people.next_key, next_key)), FINGERPRINT, hygiene.fingerprint])
+
+
+def contact_key_sql(alias: str) -> tuple[str, str]:
+    """(SELECT expression, FROM joins): the key of contact ``alias`` — that of its first identifier
+    that identifies someone — from ``identifiers``."""
+    joins = " ".join(f"LEFT JOIN identifiers k_{kind} ON k_{kind}.ident = '{kind}:' || {alias}.{col}"
+                     for kind, col in COLUMNS)
+    return f"coalesce({', '.join(f'k_{kind}.customer_key' for kind, _ in COLUMNS)})", joins
+
+
+def _rekey_contacts(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the stored contacts touching a changed identifier their key again (only those)."""
+    if not scalar(con, "SELECT count(*) FROM _changed"):
+        return
+    touched = " OR ".join(
+        f"c.{col} IN (SELECT substr(ident, {len(kind) + 2}) FROM _changed WHERE starts_with(ident, '{kind}:'))"
+        for kind, col in COLUMNS)
+    key, joins = contact_key_sql("c")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _rekey AS
+        SELECT c.rowid AS rid, {key} AS customer_key
+        FROM (SELECT rowid, * FROM contacts c WHERE {touched}) c {joins}
+    """)
+    con.execute("UPDATE contacts SET customer_key = r.customer_key FROM _rekey r "
+                "WHERE contacts.rowid = r.rid AND contacts.customer_key IS DISTINCT FROM r.customer_key")
+    con.execute("DROP TABLE IF EXISTS _rekey")
+
+
+def ensure_resolved(path: Path, settings: Settings) -> None:
+    """Resolve the store's identities again when the identity settings (deny-list, placeholders,
+    max_links, phone region) changed since the last time: a brief read-write open, after which the
+    caller reads. Costs one read-only open and a hash when nothing changed."""
+    from recontact.store.contacts import open_store
+
+    if not path.exists():
+        return  # open_for_reading says what is wrong
+    with open_store(path, read_only=True) as store:
+        if store.meta(FINGERPRINT) == _fingerprint_of(settings):
+            return
+    with open_store(path, create=False, memory_limit=settings.memory_limit) as store:
+        store.con.execute("BEGIN TRANSACTION")
+        try:
+            resolve(store.con, Hygiene.from_settings(settings))
+            store.con.execute("COMMIT")
+        except BaseException:
+            store.con.execute("ROLLBACK")
+            raise
+
+
+def current_key(store: Store, key: int) -> int | None:
+    """The key ``key`` answers to now, following merges and splits recorded in ``key_history``
+    (a split keeps the key when the key still exists); None when it identifies no one any more."""
+    con = store.con
+    seen: set[int] = set()
+    while key not in seen:
+        seen.add(key)
+        if scalar(con, f"SELECT count(*) FROM identifiers WHERE customer_key = {int(key)}"):
+            return key
+        rows = con.execute("SELECT new_key FROM key_history WHERE old_key = ? AND kind IN ('merge', 'gone') "
+                           "ORDER BY changed_at DESC, rowid DESC LIMIT 1", [key]).fetchall()
+        if not rows or rows[0][0] is None:
+            return None
+        key = int(rows[0][0])
+    return None

@@ -22,12 +22,11 @@ import duckdb
 
 from recontact.engines.duckdb import set_timezone
 from recontact.errors import InputFileError
-from recontact.identity.deny_list import deny_list_identifiers
 from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
 from recontact.importers.text import lf_copy, mixed_line_ends
-from recontact.schema import CONTACT_FIELDS
+from recontact.schema import CONTACT_FIELDS, IDENTIFIER_KINDS
 from recontact.store.contacts import Store
-from recontact.store.identities import IdentifierSql, resolve_identities
+from recontact.store.identities import COLUMNS, Hygiene, contact_key_sql, record_identifiers, resolve
 from recontact.store.ledger import (
     file_sha256,
     imports_of_size,
@@ -52,7 +51,11 @@ class ImportSummary:
 
     ``source`` is the format read; ``system`` the system the contacts are from (their ids are
     unique within it). ``replaced``: the import this one replaced (same file content, other
-    options); ``already_imported``: the import that already holds this file (nothing changed)."""
+    options); ``already_imported``: the import that already holds this file (nothing changed).
+    Of the imported: ``unidentified`` have no identifier that identifies someone; ``withheld`` a
+    withheld or placeholder caller id; ``shared`` a deny-listed or hub identifier;
+    ``invalid_phones`` a caller id that is not a valid number; ``placeholders`` a placeholder in
+    another identifier column."""
 
     file: str
     source: str
@@ -67,6 +70,8 @@ class ImportSummary:
     unidentified: int = 0
     withheld: int = 0
     shared: int = 0
+    invalid_phones: int = 0
+    placeholders: int = 0
     replaced: int | None = None
     already_imported: int | None = None
     sha256: str | None = None
@@ -143,13 +148,13 @@ def _conflicts(con: duckdb.DuckDBPyConnection, file: str, line: str, system: str
     return [Reject(file, int(n), str(reason)) for n, reason in rows]
 
 
-def _event_log(con: duckdb.DuckDBPyConnection, ids: IdentifierSql) -> bool:
+def _event_log(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the file reads as an event log: most contact ids repeated in it with other content
     sit on rows of one caller with three or more contents (one row per update of a ticket)."""
     counts = con.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE n >= 3 AND callers = 1) FROM (
             SELECT s.contact_id, count(DISTINCT ({', '.join(f's.{c}' for c in CONTENT)})) AS n,
-                   count(DISTINCT {ids.primary}) AS callers
+                   count(DISTINCT {_FIRST_IDENTIFIER}) AS callers
             FROM _staged s WHERE s.contact_id IN (
                 SELECT s.contact_id FROM _verdict v JOIN _staged s ON s.rowid = v.r
                 WHERE NOT v.same AND v.first_r IS NOT NULL)
@@ -160,13 +165,17 @@ def _event_log(con: duckdb.DuckDBPyConnection, ids: IdentifierSql) -> bool:
     return repeated > 0 and logged * 2 >= repeated
 
 
-def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int, ids: IdentifierSql,
-                     line: str) -> tuple[int, int, int, int]:
-    """Insert the rows still valid (not rejected, not duplicates or conflicts); return (imported,
-    unidentified, withheld, shared) counts."""
+_FIRST_IDENTIFIER = f"coalesce({', '.join(f's.{col}' for _, col in COLUMNS)})"
+_NEW_ROWS = "FROM _staged s WHERE s._reason IS NULL"
+
+
+def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int, line: str) -> None:
+    """Insert the rows still valid (not rejected, not duplicates or conflicts), each with the key of
+    its first identifier that identifies someone."""
     canonical = ", ".join(f"s.{c}" for c in CONTACT_FIELDS)
-    new_rows = "FROM _staged s WHERE s._reason IS NULL"
     line = line.replace("s.rowid", "s.r")
+    key, joins = contact_key_sql("s")
+    shared = " OR ".join(f"coalesce(k_{kind}.role IN ('denied', 'hub'), false)" for kind in IDENTIFIER_KINDS)
     # Row order in the store carries no meaning (``line`` keeps the file order): let DuckDB write in parallel.
     con.execute("SET preserve_insertion_order = false")
     try:
@@ -174,17 +183,42 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int
             INSERT INTO contacts
             SELECT {sql_str(system)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END,
                    {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
-                   s.withheld, {ids.shared}, i.customer_key, s.extra
-            FROM (SELECT s.rowid AS r, s.* {new_rows}) s
-            LEFT JOIN identifiers i ON i.ident = {ids.primary}
+                   s.withheld, {shared}, {key}, s.extra
+            FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s {joins}
         """)
     finally:  # the staging of the next import relies on insertion order
         con.execute("RESET preserve_insertion_order")
-    counts = con.execute(f"""
-        SELECT count(*), count(*) FILTER (WHERE {ids.primary} IS NULL), count(*) FILTER (WHERE s.withheld),
-               count(*) FILTER (WHERE {ids.shared}) {new_rows}
+
+
+def _count(summary: ImportSummary, con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """The summary's counts of the contacts this import added, and notes naming examples."""
+    placeholder = " OR ".join(
+        f"{col} IN (SELECT substr(ident, {len(kind) + 2}) FROM identifiers WHERE role = 'placeholder' "
+        f"AND starts_with(ident, '{kind}:'))" for kind, col in COLUMNS if kind != "phone")
+    invalid = "phone_raw IS NOT NULL AND phone IS NULL AND extension IS NULL AND NOT withheld"
+    row = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE customer_key IS NULL), count(*) FILTER (WHERE withheld),
+               count(*) FILTER (WHERE shared), count(*) FILTER (WHERE {invalid}),
+               count(*) FILTER (WHERE {placeholder})
+        FROM contacts WHERE import_id = {import_id}
     """).fetchall()[0]
-    return int(counts[0]), int(counts[1]), int(counts[2]), int(counts[3])
+    (summary.imported, summary.unidentified, summary.withheld, summary.shared, summary.invalid_phones,
+     summary.placeholders) = (int(v) for v in row)
+    if summary.invalid_phones:
+        examples = [r[0] for r in con.execute(
+            f"SELECT phone_raw FROM contacts WHERE import_id = {import_id} AND {invalid} "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3").fetchall()]
+        summary.notes.append(f"{summary.invalid_phones:,} caller ids are not valid phone numbers (kept, "
+                             f"identify no one), e.g. {', '.join(map(repr, examples))}")
+    hubs = con.execute(f"""
+        SELECT ident, people FROM identifiers WHERE role = 'hub' AND ({' OR '.join(
+            f"(starts_with(ident, '{kind}:') AND substr(ident, {len(kind) + 2}) IN "
+            f"(SELECT {col} FROM contacts WHERE import_id = {import_id}))" for kind, col in COLUMNS)})
+        ORDER BY people DESC, ident LIMIT 5
+    """).fetchall()
+    for ident, people in hubs:
+        summary.notes.append(f"{ident} touches {people} people: a hub, it joins no one "
+                             "(see recontact identities)")
 
 
 def _already(summary: ImportSummary, earlier: dict[str, Any]) -> ImportSummary:
@@ -202,7 +236,7 @@ def _already(summary: ImportSummary, earlier: dict[str, Any]) -> ImportSummary:
 
 
 def import_file(store: Store, path: Path, importer: ModuleType, options: ImportOptions, *,
-                system: str | None = None, deny_list: tuple[str, ...] = (),
+                system: str | None = None, hygiene: Hygiene | None = None,
                 progress: Progress | None = None) -> ImportSummary:
     """Import one file into the store, atomically and idempotently; see the module docstring.
 
@@ -214,19 +248,19 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
     scan: Scan = importer.scan(store.con, path, options)
     if not mixed_line_ends(path, head_only=True):
         try:
-            return _import(store, path, path, scan, importer, options, system, deny_list, progress)
+            return _import(store, path, path, scan, importer, options, system, hygiene or Hygiene(), progress)
         except UnreadableLineEnds:
             if not mixed_line_ends(path):
                 raise
     with lf_copy(path, store.path.parent) as copy:
         summary = _import(store, path, copy, importer.scan(store.con, copy, options), importer, options, system,
-                          deny_list, progress)
+                          hygiene or Hygiene(), progress)
     summary.notes.append("the file mixes CRLF and LF line ends: read with every line end as LF")
     return summary
 
 
 def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: ModuleType, options: ImportOptions,
-            system: str | None, deny_list: tuple[str, ...], progress: Progress | None) -> ImportSummary:
+            system: str | None, hygiene: Hygiene, progress: Progress | None) -> ImportSummary:
     """``import_file`` of ``path``, whose bytes are read from ``bytes_from`` as ``scan`` says."""
     con = store.con
     file = str(path)
@@ -242,12 +276,11 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         if earlier and (earlier["system"], earlier["format"], earlier["options"]) == (
                 system, importer.NAME, json.loads(reading)):
             return _already(summary, earlier)
-    ids = IdentifierSql.build(deny_list_identifiers(deny_list, options.region))
     set_timezone(con, options.tz)
     con.execute("BEGIN TRANSACTION")
     try:
         if earlier:
-            remove_import_rows(con, int(earlier["import_id"]), ids)
+            remove_import_rows(con, int(earlier["import_id"]), hygiene)
             summary.replaced = int(earlier["import_id"])
         # Counting the file's lines and hashing it overlap DuckDB's read (which releases the GIL).
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -258,7 +291,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
             summary.sha256 = digest.result() if digest else summary.sha256
         if nul:
             reject_nul_rows(con)
-        slow_phones(con, options.region)
+        slow_phones(con, options.region, hygiene.placeholders)
         unreadable = structural_rejects(con, scan, file)
         line, structural = line_sql(con, scan, unreadable, bytes_from, lines_in_file)
         rejects = sorted(structural + value_rejects(con, file, line), key=lambda r: r.line or 0)
@@ -272,13 +305,14 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         _classify(con, system)
         summary.conflicted = _conflicts(con, file, line, system)
         if summary.conflicted:
-            summary.notes.extend(_conflict_notes(con, ids, system, len(summary.conflicted)))
+            summary.notes.extend(_conflict_notes(con, system, len(summary.conflicted)))
         _report(progress, 70.0)
-        resolve_identities(con, ids)
+        record_identifiers(con, _NEW_ROWS)
+        resolve(con, hygiene)
         _report(progress, 80.0)
         import_id = next_import_id(con)
-        counts = _insert_contacts(con, system, import_id, ids, line)
-        summary.imported, summary.unidentified, summary.withheld, summary.shared = counts
+        _insert_contacts(con, system, import_id, line)
+        _count(summary, con, import_id)
         _report(progress, 100.0)
         summary.import_id = import_id
         summary.rejected = len(rejects)
@@ -297,7 +331,8 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("_staged", "_hit", "_verdict", "_links", "_lines", "_nodes", "_recnl", "_affected"):
+        for table in ("_staged", "_hit", "_verdict", "_lines", "_recnl", "_affected", "_changed", "_row_idents",
+                      "_seen"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if scan.rejects_table:
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
@@ -305,7 +340,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
     return summary
 
 
-def _conflict_notes(con: duckdb.DuckDBPyConnection, ids: IdentifierSql, system: str, conflicts: int) -> list[str]:
+def _conflict_notes(con: duckdb.DuckDBPyConnection, system: str, conflicts: int) -> list[str]:
     """What to do about conflicts: another system, or another id column; and the event-log warning."""
     rows = "1 row shares" if conflicts == 1 else f"{conflicts:,} rows share"
     notes = [f"{rows} a contact_id with a contact of other content (conflicts, not imported, "
@@ -313,7 +348,7 @@ def _conflict_notes(con: duckdb.DuckDBPyConnection, ids: IdentifierSql, system: 
              "with --system NAME; if its id column is not unique, map another column to contact_id "
              "(--map \"COLUMN=contact_id\"), or the id column to another field (--map \"ID COLUMN=ticket_id\"): "
              "rows without an id are told apart by their content"]
-    if _event_log(con, ids):
+    if _event_log(con):
         notes.append("this file looks like an event log (one row per update of a ticket: one contact id on "
                      f"many rows of one caller); see {EVENT_LOG_DOCS}")
     return notes

@@ -157,15 +157,16 @@ def reject_nul_rows(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-def slow_phones(con: duckdb.DuckDBPyConnection, region: str) -> None:
+def slow_phones(con: duckdb.DuckDBPyConnection, region: str, placeholders: tuple[str, ...] = ()) -> None:
     """Classify caller ids the SQL fast path did not, with ``phonenumbers`` (distinct values only):
-    international numbers, extensions, SIP users, withheld words."""
+    international numbers, extensions, SIP users, withheld and placeholder words, invalid numbers
+    (which stay without a phone and an extension)."""
     raws = [r[0] for r in con.execute(
         "SELECT DISTINCT phone_raw FROM _staged WHERE phone IS NULL AND phone_raw IS NOT NULL AND _reason IS NULL"
     ).fetchall()]
     if not raws:
         return
-    classified = [classify_caller_id(r, region) for r in raws]
+    classified = [classify_caller_id(r, region, placeholders) for r in raws]
     table = pa.table({
         "raw": raws,
         "phone": [c.value if c.kind == "phone" else None for c in classified],

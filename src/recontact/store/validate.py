@@ -15,7 +15,6 @@ from recontact.schema import (
     DIRECTION_SYNONYMS,
     DIRECTIONS,
     FALSE_WORDS,
-    MISSING_WORDS,
     TRUE_WORDS,
 )
 
@@ -103,9 +102,6 @@ def text_sql(raw: str, typed: str = "") -> tuple[str, str]:
 
 
 def identifier_sql(raw: str, typed: str = "") -> tuple[str, str]:
-    """Trimmed identifier text; empty and placeholders (``?``, ``N/A``, ``unknown``…) are NULL, so
-    they never join unrelated people into one customer."""
-    longest = max(map(len, MISSING_WORDS))
-    return (f"CASE WHEN length({raw}) > {longest} AND {raw} = trim({raw}) THEN {raw} "
-            f"WHEN lower(trim({raw})) IN ({_words(MISSING_WORDS)}) THEN NULL ELSE nullif(trim({raw}), '') END",
-            NO_REASON)
+    """Trimmed identifier text; empty is NULL. Placeholders (``?``, ``N/A``, ``0``…) are kept as
+    written: identity resolution counts them and lets them join no one."""
+    return f"CASE WHEN {raw} = trim({raw}) THEN nullif({raw}, '') ELSE nullif(trim({raw}), '') END", NO_REASON
