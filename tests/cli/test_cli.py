@@ -84,7 +84,7 @@ def test_flags_json_csv_and_table_agree(desk_db: Path) -> None:
     assert len(table) == len(rows)
     assert [t["customer_key"] for t in table] == [r["customer_key"] for r in rows]
     code, out = invoke("flags", "--db", str(desk_db))
-    assert code == 0 and rows[0]["customer_key"] in out
+    assert code == 0 and rows[-1]["customer_key"] in out  # the table lists the newest first
 
 
 def test_top_respects_n_and_period_labels(desk_db: Path) -> None:
