@@ -123,6 +123,19 @@ def test_a_nul_byte_in_a_json_line_rejects_it(tmp_path, run_import, query):
     assert query("SELECT contact_id, line FROM contacts ORDER BY line") == [("j1", 1), ("j3", 3)]
 
 
+def test_an_escaped_nul_in_a_json_line_rejects_it(tmp_path, run_import, query):
+    path = tmp_path / "escaped.jsonl"
+    path.write_text(json.dumps({"contact_id": "j1", "started_at": START, "phone": "4155550101"}) + "\n"
+                    + json.dumps({"contact_id": "j2", "started_at": START, "phone": "41555\x0050102"}) + "\n"
+                    + json.dumps({"contact_id": "j3", "started_at": START, "note": "a\x00b"}) + "\n")
+    assert b"\\u0000" in path.read_bytes() and b"\x00" not in path.read_bytes()
+    s = run_import(path)
+    assert (s.read, s.imported, s.rejected) == (3, 1, 2)
+    assert [(r.line, r.reason) for r in s.rejects] == [
+        (2, "a NUL byte in phone"), (3, "a NUL byte in an unmapped column")]
+    assert query("SELECT contact_id FROM contacts") == [("j1",)]
+
+
 def test_a_binary_file_is_still_refused_whole(tmp_path, run_import):
     path = tmp_path / "x.csv"
     path.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4)

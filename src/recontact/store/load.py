@@ -289,7 +289,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
             stage(con, scan, options, path, progress)
             lines_in_file, nul = counted.result() if counted else (None, False)
             summary.sha256 = digest.result() if digest else summary.sha256
-        if nul:
+        if nul or scan.own_lines:  # JSON lines may write a NUL as the escape \u0000: always look
             reject_nul_rows(con)
         slow_phones(con, options.region, hygiene.placeholders)
         unreadable = structural_rejects(con, scan, file)
