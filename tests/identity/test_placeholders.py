@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recontact.identity.phone import classify_caller_id
-from recontact.identity.placeholders import is_placeholder, placeholder_sql
+from recontact.identity.placeholders import e164_placeholder_sql, is_placeholder, placeholder_sql
 
 #: The issue's words, as the issue writes them.
 ISSUE_WORDS = ("private", "anonymous", "unavailable", "unknown", "restricted", "blocked", "withheld",
@@ -98,3 +98,13 @@ def test_users_extend_the_list(con: Any) -> None:
 def test_sql_twin_agrees_with_python(con: Any, text: str, phone: bool, extra: tuple[str, ...]) -> None:
     """One definition: the SQL the store runs gives what is_placeholder gives, on any text."""
     assert sql_says(con, text, extra, phone=phone) == is_placeholder(text, extra, phone=phone)
+
+
+@settings(max_examples=300, deadline=None)
+@given(digits=st.lists(st.sampled_from("0123456789"), min_size=1, max_size=15).map("".join)
+       | st.sampled_from(("0000000", "10000000000", "12222222222", "111", "1555555555")))
+def test_e164_shortcut_agrees(con: Any, digits: str) -> None:
+    """Stored phones (E.164) take a one-regex shortcut: the same answer as the general rule."""
+    text = "+" + digits
+    row = con.execute(f"SELECT {e164_placeholder_sql('x')} FROM (SELECT CAST(? AS VARCHAR) AS x)", [text]).fetchone()
+    assert bool(row[0]) == is_placeholder(text, phone=True)

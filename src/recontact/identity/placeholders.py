@@ -102,3 +102,12 @@ def _user_part_sql(column: str) -> str:
     """SQL: the user part of an address (before the last ``@``), lower-cased, without a scheme."""
     user = f"regexp_extract(lower(trim({column})), '(?s)^(.*)@[^@]*$', 1)"
     return f"regexp_replace({user}, '^({'|'.join(s[:-1] for s in _ADDRESS_SCHEMES)}):', '')"
+
+
+def e164_placeholder_sql(column: str) -> str:
+    """:func:`placeholder_sql` with ``phone`` for E.164 values (``+`` and digits) and the built-in
+    list: folding leaves just the digits, and the only all-digit words (``0``, ``-1``) are repeated
+    digits, so one regular expression decides."""
+    repeated = "|".join(f"{d}+" for d in range(10))
+    after_1 = "|".join(f"{d}{{10}}" for d in range(10))
+    return f"regexp_full_match(substr({column}, 2), '(?:{repeated})|1(?:{after_1})')"

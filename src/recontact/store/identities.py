@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from recontact.identity.placeholders import placeholder_sql
+from recontact.identity.placeholders import e164_placeholder_sql, placeholder_sql
 from recontact.importers.base import sql_str
 from recontact.store.sql import scalar
 
@@ -94,7 +94,9 @@ def _role_sql(hygiene: Hygiene, *, defaults: bool) -> str:
     if hygiene.deny:
         cases.append(f"WHEN ident IN ({', '.join(map(sql_str, hygiene.deny))}) THEN 'denied'")
     if defaults or hygiene.placeholders:
-        phone = placeholder_sql(value, hygiene.placeholders, phone=True, defaults=defaults)
+        # Stored phones are E.164: with the built-in list alone one regular expression decides.
+        phone = (e164_placeholder_sql(value) if defaults and not hygiene.placeholders
+                 else placeholder_sql(value, hygiene.placeholders, phone=True, defaults=defaults))
         other = placeholder_sql(value, hygiene.placeholders, defaults=defaults)
         cases.append(f"WHEN CASE WHEN starts_with(ident, 'phone:') THEN {phone} ELSE {other} END THEN 'placeholder'")
     return f"CASE {' '.join(cases)} END" if cases else "CAST(NULL AS VARCHAR)"
@@ -136,19 +138,33 @@ def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
 
 
 def _insert_links(con: duckdb.DuckDBPyConnection) -> None:
-    """Add the pairs of identifiers on one row of ``_row_idents`` to ``identifier_links`` (new pairs only)."""
+    """Add the pairs of identifiers on one row of ``_row_idents`` to ``identifier_links`` (new pairs
+    only); leaves ``_row_seq`` (row, identifier seq) for :func:`row_keys`."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _row_seq AS "
+                "SELECT r, seq FROM _row_idents JOIN identifiers USING (ident)")
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _row_seq AS
-        SELECT r, seq FROM _row_idents JOIN identifiers USING (ident)
-        WHERE r IN (SELECT r FROM _row_idents GROUP BY r HAVING count(*) > 1)
+        CREATE OR REPLACE TEMP TABLE _multi AS
+        SELECT r, seq FROM _row_seq WHERE r IN (SELECT r FROM _row_seq GROUP BY r HAVING count(*) > 1)
     """)
     con.execute("""
         INSERT INTO identifier_links
-        SELECT DISTINCT x.seq, y.seq FROM _row_seq x JOIN _row_seq y ON x.r = y.r AND x.seq < y.seq
+        SELECT DISTINCT x.seq, y.seq FROM _multi x JOIN _multi y ON x.r = y.r AND x.seq < y.seq
         EXCEPT SELECT a, b FROM identifier_links
     """)
-    for table in ("_row_idents", "_seen", "_row_seq"):
+    for table in ("_row_idents", "_seen", "_multi"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def row_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """``_row_key``: for each row recorded by :func:`record_identifiers`, its customer key (all the
+    identifiers of one row that identify someone are linked, so they share it) and whether one of
+    its identifiers is deny-listed or a hub. Integer joins only: cheaper than one string join per kind."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _row_key AS
+        SELECT r, max(i.customer_key) AS customer_key, bool_or(coalesce(i.role IN ('denied', 'hub'), false)) AS shared
+        FROM _row_seq JOIN identifiers i USING (seq) GROUP BY r
+    """)
+    con.execute("DROP TABLE IF EXISTS _row_seq")
 
 
 def recount_from_contacts(con: duckdb.DuckDBPyConnection) -> None:
@@ -163,6 +179,7 @@ def recount_from_contacts(con: duckdb.DuckDBPyConnection) -> None:
                 "WHERE identifiers.ident = s.ident AND identifiers.contacts <> s.n")
     con.execute("DELETE FROM identifier_links")
     _insert_links(con)
+    con.execute("DROP TABLE IF EXISTS _row_seq")
 
 
 def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:

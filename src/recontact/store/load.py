@@ -24,9 +24,9 @@ from recontact.engines.duckdb import set_timezone
 from recontact.errors import InputFileError
 from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
 from recontact.importers.text import lf_copy, mixed_line_ends
-from recontact.schema import CONTACT_FIELDS, IDENTIFIER_KINDS
+from recontact.schema import CONTACT_FIELDS
 from recontact.store.contacts import Store
-from recontact.store.identities import COLUMNS, Hygiene, contact_key_sql, record_identifiers, resolve
+from recontact.store.identities import COLUMNS, Hygiene, record_identifiers, resolve, row_keys
 from recontact.store.ledger import (
     file_sha256,
     imports_of_size,
@@ -174,8 +174,7 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int
     its first identifier that identifies someone."""
     canonical = ", ".join(f"s.{c}" for c in CONTACT_FIELDS)
     line = line.replace("s.rowid", "s.r")
-    key, joins = contact_key_sql("s")
-    shared = " OR ".join(f"coalesce(k_{kind}.role IN ('denied', 'hub'), false)" for kind in IDENTIFIER_KINDS)
+    row_keys(con)
     # Row order in the store carries no meaning (``line`` keeps the file order): let DuckDB write in parallel.
     con.execute("SET preserve_insertion_order = false")
     try:
@@ -183,8 +182,8 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int
             INSERT INTO contacts
             SELECT {sql_str(system)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END,
                    {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
-                   s.withheld, {shared}, {key}, s.extra
-            FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s {joins}
+                   s.withheld, coalesce(k.shared, false), k.customer_key, s.extra
+            FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s LEFT JOIN _row_key k ON k.r = s.r
         """)
     finally:  # the staging of the next import relies on insertion order
         con.execute("RESET preserve_insertion_order")
@@ -332,7 +331,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         raise
     finally:
         for table in ("_staged", "_hit", "_verdict", "_lines", "_recnl", "_affected", "_changed", "_row_idents",
-                      "_seen"):
+                      "_seen", "_row_seq", "_row_key"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if scan.rejects_table:
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
