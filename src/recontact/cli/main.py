@@ -325,7 +325,8 @@ def imports(ctx: typer.Context, db: DbOpt = DEFAULT_DB, output: OutputOpt = Outp
         return
     flat = [{**r, "options": json.dumps(r["options"], ensure_ascii=False)} for r in rows]
     if output is Output.table:
-        flat = [{**r, "sha256": (r["sha256"] or "")[:12]} for r in flat]
+        # The table names the file only (CSV and JSON keep the whole path) so that it fits a terminal.
+        flat = [{**r, "file": Path(r["file"]).name, "sha256": (r["sha256"] or "")[:12]} for r in flat]
     emit_rows(flat, output, title=f"Imports ({len(rows)})", empty="nothing imported yet",
               columns=None if output is Output.csv else ["import_id", "imported_at", "file", "system", "format",
                                                          "read", "imported", "duplicates", "conflicts", "rejected",
