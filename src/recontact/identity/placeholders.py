@@ -42,9 +42,15 @@ def fold(text: str) -> str:
     return text.lower().translate(_DROP)
 
 
+_DEFAULT_WORDS = frozenset(fold(w) for w in DEFAULT_PLACEHOLDERS)
+#: Regular-expression alternations over the folded text: one digit repeated; ten of one digit (after a ``1``).
+_REPEATED = "|".join(f"{d}+" for d in range(10))
+_REPEATED_AFTER_1 = "|".join(f"{d}{{10}}" for d in range(10))
+
+
 def placeholder_words(extra: Iterable[str] = ()) -> frozenset[str]:
     """The folded placeholder words: the defaults plus ``extra`` (the user's setting)."""
-    return frozenset(fold(w) for w in (*DEFAULT_PLACEHOLDERS, *extra))
+    return _DEFAULT_WORDS.union(fold(w) for w in extra)
 
 
 def _repeated_digit(folded: str, phone: bool) -> bool:
@@ -86,12 +92,12 @@ def placeholder_sql(column: str, extra: Iterable[str] = (), *, phone: bool = Fal
         unschemed = _user_part_sql(column)
         return (f"({fold_sql(column)} IN ({listed}) "
                 f"OR (strpos({column}, '@') > 0 AND {fold_sql(unschemed)} IN ({listed})))")
-    words = ", ".join(sql_str(w) for w in sorted(placeholder_words(extra) - {""}))
-    mailboxes = ", ".join(sql_str(w) for w in sorted({*PLACEHOLDER_MAILBOXES, *placeholder_words(extra)}))
+    all_words = placeholder_words(extra)
+    words = ", ".join(sql_str(w) for w in sorted(all_words - {""}))
+    mailboxes = ", ".join(sql_str(w) for w in sorted({*PLACEHOLDER_MAILBOXES, *all_words}))
     folded = fold_sql(column)
-    repeated = "(" + "|".join(f"{d}+" for d in range(10)) + ")"
-    repeated_after_1 = "(" + "|".join(f"{d}{{10}}" for d in range(10)) + ")"
-    after_1 = f" OR regexp_full_match({folded}, '1{repeated_after_1}')" if phone else ""
+    repeated = f"({_REPEATED})"
+    after_1 = f" OR regexp_full_match({folded}, '1({_REPEATED_AFTER_1})')" if phone else ""
     unschemed = _user_part_sql(column)
     return (f"({folded} = '' OR {folded} IN ({words}) "
             f"OR regexp_full_match({folded}, '{repeated}'){after_1} "
@@ -108,6 +114,4 @@ def e164_placeholder_sql(column: str) -> str:
     """:func:`placeholder_sql` with ``phone`` for E.164 values (``+`` and digits) and the built-in
     list: folding leaves just the digits, and the only all-digit words (``0``, ``-1``) are repeated
     digits, so one regular expression decides."""
-    repeated = "|".join(f"{d}+" for d in range(10))
-    after_1 = "|".join(f"{d}{{10}}" for d in range(10))
-    return f"regexp_full_match(substr({column}, 2), '(?:{repeated})|1(?:{after_1})')"
+    return f"regexp_full_match(substr({column}, 2), '(?:{_REPEATED})|1(?:{_REPEATED_AFTER_1})')"

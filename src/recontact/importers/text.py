@@ -129,7 +129,6 @@ def encoding_notes(head: bytes, encoding: str, explicit: str | None) -> list[str
 def utf8_census(head: bytes) -> tuple[int, int]:
     """(valid multi-byte UTF-8 characters, invalid byte sequences) in a sample; a character cut by
     the sample's end is neither."""
-    invalid = 0
     text = head.decode("utf-8", errors="replace")
     if text.endswith("\ufffd") and len(head) >= 4 and not head[-4:].isascii():
         text = head[: len(head) - 4 + _last_complete(head[-4:])].decode("utf-8", errors="replace")
