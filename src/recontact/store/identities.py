@@ -102,6 +102,15 @@ def _role_sql(hygiene: Hygiene, *, defaults: bool) -> str:
     return f"CASE {' '.join(cases)} END" if cases else "CAST(NULL AS VARCHAR)"
 
 
+def _collect_row_idents(con: duckdb.DuckDBPyConnection, rows: str) -> None:
+    """``_row_idents`` (r, ident): one row per identifier on each row ``rows`` selects (SQL
+    ``FROM … s WHERE …``)."""
+    parts = " UNION ALL ".join(
+        f"SELECT s.rowid AS r, '{kind}:' || s.{col} AS ident {rows} AND s.{col} IS NOT NULL"
+        for kind, col in COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _row_idents AS {parts}")
+
+
 def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
     """Add the identifiers and links of the rows ``new_rows`` selects (SQL over ``_staged s`` with
     ``s.rowid`` in file order) to ``identifiers`` and ``identifier_links``, counting contacts."""
@@ -109,10 +118,7 @@ def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
 
     from recontact.identity.email import is_valid_email, plain_email_sql
 
-    parts = " UNION ALL ".join(
-        f"SELECT s.rowid AS r, '{kind}:' || s.{col} AS ident {new_rows} AND s.{col} IS NOT NULL"
-        for kind, col in COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _row_idents AS {parts}")
+    _collect_row_idents(con, new_rows)
     con.execute("CREATE OR REPLACE TEMP TABLE _seen AS SELECT ident, count(*) AS n, min(r) AS first "
                 "FROM _row_idents GROUP BY ident")
     con.execute("UPDATE identifiers SET contacts = identifiers.contacts + s.n FROM _seen s "
@@ -170,9 +176,7 @@ def row_keys(con: duckdb.DuckDBPyConnection) -> None:
 def recount_from_contacts(con: duckdb.DuckDBPyConnection) -> None:
     """After contacts were deleted (an import removed): identifier counts and links again from the
     contacts left; identifiers no contact carries any more are dropped. Then :func:`resolve`."""
-    parts = " UNION ALL ".join(f"SELECT s.rowid AS r, '{kind}:' || s.{col} AS ident FROM contacts s "
-                               f"WHERE s.{col} IS NOT NULL" for kind, col in COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _row_idents AS {parts}")
+    _collect_row_idents(con, "FROM contacts s WHERE true")
     con.execute("CREATE OR REPLACE TEMP TABLE _seen AS SELECT ident, count(*) AS n FROM _row_idents GROUP BY ident")
     con.execute("DELETE FROM identifiers WHERE ident NOT IN (SELECT ident FROM _seen)")
     con.execute("UPDATE identifiers SET contacts = s.n FROM _seen s "

@@ -98,9 +98,10 @@ def remove_import_rows(con: duckdb.DuckDBPyConnection, import_id: int, hygiene: 
     and take back the keys they had. Returns the ledger row.
 
     Raises UnknownImportError when there is no such import."""
-    rows = [r for r in list_imports(con) if r["import_id"] == import_id]
+    ledger = list_imports(con)
+    rows = [r for r in ledger if r["import_id"] == import_id]
     if not rows:
-        known = ", ".join(str(r["import_id"]) for r in list_imports(con)) or "none"
+        known = ", ".join(str(r["import_id"]) for r in ledger) or "none"
         raise UnknownImportError(f"no import {import_id} in this store (imports: {known}; see recontact imports)")
     con.execute(f"DELETE FROM contacts WHERE import_id = {int(import_id)}")
     con.execute(f"DELETE FROM imports WHERE import_id = {int(import_id)}")
