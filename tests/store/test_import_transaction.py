@@ -199,7 +199,7 @@ def test_no_rejects_no_rejects_file(samples, store_path, run_import):
 def test_read_is_imported_plus_duplicates_plus_conflicts_plus_rejected(samples, run_import):
     for name in ("malformed.csv", "duplicates.csv", "booleans.csv", "crlf.csv"):
         s = run_import(samples / "csv" / name)
-        assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected + s.skipped, name
+        assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected + s.skipped + s.folded, name
 
 
 def test_format_guess_is_said_in_the_notes(samples, store_path):

@@ -98,7 +98,7 @@ def test_read_adds_up_for_every_format(samples, run_import, tmp_path):
             except RecontactError:  # nothing valid in it (a test file of its own)
                 continue
             for s in (first, run_import(path, source=source)):
-                assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected + s.skipped, path
+                assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected + s.skipped + s.folded, path
             counted[source] += 1
     assert min(counted.values()) >= 1, counted
 
@@ -168,7 +168,7 @@ def test_ledger_lists_every_import_with_its_options(tmp_path, run_import, store_
     run_import(a, column_map={"Reason": "tags"}, tz="Europe/London")
     (row,) = desk.list_imports(store_path, Settings())
     assert list(row) == ["import_id", "file", "size", "sha256", "system", "format", "options", "read", "imported",
-                         "duplicates", "conflicts", "rejected", "skipped", "imported_at"]
+                         "duplicates", "conflicts", "rejected", "skipped", "folded", "imported_at"]
     assert (row["file"], row["size"], row["system"], row["format"]) == (str(a), len(DESK_A), "csv", "csv")
     assert row["sha256"] == hashlib.sha256(DESK_A.encode()).hexdigest()
     assert row["options"] == {"column_map": {"Reason": "tags"}, "tz": "Europe/London", "time_format": None,

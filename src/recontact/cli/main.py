@@ -111,6 +111,13 @@ def import_cmd(
     system: Annotated[str | None, typer.Option("--system", help="The system the file comes from; contact ids "
                                                                 "are unique within one (default: the format "
                                                                 "name).")] = None,
+    events: Annotated[str | None, typer.Option("--events", help="Event log: rows sharing this column's value "
+                                                                "are one contact, at the earliest time, the "
+                                                                "latest row's fields winning.")] = None,
+    events_order: Annotated[list[str] | None, typer.Option("--events-order", help="Column ordering a "
+                                                                                   "contact's rows for --events "
+                                                                                   "(repeatable; default: "
+                                                                                   "file order).")] = None,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Import contacts from an export. Atomic and idempotent: a file imported twice adds nothing.
@@ -124,8 +131,11 @@ def import_cmd(
     settings = _settings(config)
     options = ImportOptions(
         tz=tz or settings.timezone, region=settings.default_region, column_map=_parse_map(column_map or []),
-        encoding=encoding, delimiter=delimiter, time_format=time_format,
+        encoding=encoding, delimiter=delimiter, time_format=time_format, events=events,
+        events_order=tuple(events_order or ()),
     )
+    if events_order and not events:
+        raise typer.BadParameter("needs --events ID_COLUMN", param_hint="--events-order")
     if tz:
         try:
             check_timezone(tz)
@@ -166,6 +176,7 @@ def _import_json(s: ImportSummary) -> dict[str, Any]:
             "duplicates": s.duplicates, "rejected": s.rejected, "unidentified": s.unidentified,
             "withheld": s.withheld, "shared": s.shared, "rejects_file": s.rejects_file, "notes": s.notes,
             "import_id": s.import_id, "system": s.system, "conflicts": s.conflicts, "skipped": s.skipped,
+            "folded": s.folded,
             "replaced": s.replaced, "already_imported": s.already_imported, "sha256": s.sha256,
             "invalid_phones": s.invalid_phones, "placeholders": s.placeholders}
 
@@ -176,7 +187,9 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
     stdout.print(f"[bold]{s.file}[/bold] ({s.source}, system {s.system}, {which}{replaced}): read {s.read:,} rows "
                  f"in {seconds:.1f} s — [green]{s.imported:,} imported[/green], {s.duplicates:,} duplicates, "
                  f"[{'red' if s.conflicts else 'dim'}]{s.conflicts:,} conflicts[/], "
-                 f"[{'red' if s.rejected else 'dim'}]{s.rejected:,} rejected[/]", highlight=False)
+                 f"[{'red' if s.rejected else 'dim'}]{s.rejected:,} rejected[/]"
+                 + (f", {s.skipped:,} skipped" if s.skipped else "")
+                 + (f", {s.folded:,} folded into their tickets' contacts" if s.folded else ""), highlight=False)
     if s.unidentified or s.withheld or s.shared or s.invalid_phones or s.placeholders:
         stdout.print(f"  {s.unidentified:,} contacts identify no one (counted, never a customer); "
                      f"{s.withheld:,} with a withheld caller id, {s.invalid_phones:,} with an invalid phone "

@@ -40,6 +40,10 @@ class ImportOptions:
     delimiter: str | None = None  # None: detect (comma, semicolon, tab, pipe)
     time_format: str | None = None  # strptime format for non-ISO timestamps, e.g. "%d/%m/%Y %H:%M"
     asterisk: AsteriskDesk = field(default_factory=AsteriskDesk)  # the desk's own lines in Asterisk CDRs
+    #: Event log (``--events``): the source column whose rows are one contact each (see EventLog),
+    #: and the columns that order a contact's rows (the last row wins; default: file order).
+    events: str | None = None
+    events_order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,22 @@ class Reject:
     line: int | None
     reason: str
     raw: str = ""
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """How an event log folds into contacts: rows sharing an id (one row per update of a ticket)
+    are one contact, at the earliest ``started_at`` of its rows; every other field comes from its
+    latest row, the last by ``order`` (then file order).
+
+    ``scan.sql`` selects the id as ``_event_id`` (text; NULL: the row is a contact of its own) and
+    each ordering value as ``_event_order_1``, ``_event_order_2``… (any type that sorts; NULL sorts
+    first), ``len(order)`` of them; ``order`` says what they are, for notes. The rows folded into
+    another are counted in the summary's ``folded``. Without an id column of its own, the contact
+    takes the event id as ``contact_id``."""
+
+    id_column: str
+    order: tuple[str, ...] = ()
 
 
 @dataclass
@@ -79,6 +99,8 @@ class Scan:
     time_format: str | None = None
     notes: list[str] = field(default_factory=list)
     fields: tuple[str, ...] = tuple(CONTACT_FIELDS)
+    skips: bool = False
+    events: EventLog | None = None
 
 
 class Importer(Protocol):

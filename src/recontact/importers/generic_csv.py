@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from recontact.errors import InputFileError
-from recontact.importers.base import ImportOptions, Scan, check_map_targets, sql_ident
+from recontact.importers.base import EventLog, ImportOptions, Scan, check_map_targets, sql_ident
 from recontact.importers.csv_scan import extra_json_sql, read_csv_sql
 from recontact.importers.text import (
     decode_head,
@@ -101,9 +101,40 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
         )
     source, rejects = read_csv_sql(path, names, delimiter=delimiter, encoding=encoding, header=True)
     select = [f"{sql_ident(src)} AS {sql_ident(field)}" for src, field in mapping.items()]
+    events = event_log(names, options)
+    if events is not None:
+        select += event_columns(events)
     sql = (f"SELECT {', '.join(select)}, {extra_json_sql(kept)} AS _extra, "
            f"CAST(NULL AS VARCHAR) AS _reject FROM {source}")
     notes[:0] = encoding_notes(head, encoding, options.encoding)
     return Scan(sql=sql, header_lines=1, rejects_table=rejects, time_format=options.time_format,
                 notes=notes, fields=tuple(mapping.values()), source_sql=source, source_columns=tuple(names),
-                encoding=encoding)
+                encoding=encoding, events=events)
+
+
+def _column(names: list[str], wanted: str, what: str) -> str:
+    """The header of ``names`` that ``wanted`` names (compared as headers are); InputFileError otherwise."""
+    for name in names:
+        if header_key(name) == header_key(wanted.strip()):
+            return name
+    raise InputFileError(f"{what} names column {wanted!r}, not in the file; columns are: {', '.join(names)}")
+
+
+def event_log(names: list[str], options: ImportOptions) -> EventLog | None:
+    """The EventLog ``--events ID_COLUMN`` (and its ordering columns) make of this file, if any."""
+    if not options.events:
+        return None
+    order = tuple(_column(names, c, "--events order") for c in options.events_order)
+    return EventLog(id_column=_column(names, options.events, "--events"), order=order)
+
+
+def event_columns(events: EventLog) -> list[str]:
+    """SELECT items: ``_event_id`` (trimmed; empty is none) and the ordering values: a column sorts
+    as numbers where its values read as numbers, the others after them as text; an empty value
+    sorts first."""
+    items = [f"nullif(trim({sql_ident(events.id_column)}), '') AS _event_id"]
+    for i, column in enumerate(events.order, 1):
+        col = sql_ident(column)
+        items.append(f"CASE WHEN trim({col}) <> '' THEN {{'n': TRY_CAST(trim({col}) AS DOUBLE), 't': trim({col})}} "
+                     f"END AS _event_order_{i}")
+    return items

@@ -18,10 +18,10 @@ from recontact.engines.duckdb import connect, ibis_connection
 from recontact.errors import StoreError
 from recontact.schema import CONTACT_FIELDS
 
-SCHEMA_VERSION = 6  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
+SCHEMA_VERSION = 7  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
 # 4: import ledger (imports: system, format, size, sha256, options, conflicts), contacts.content,
 # identifiers.first_key; 5: no contacts.content (contents are compared field by field);
-# 6: identifiers (seq, contacts, valid, role, people), identifier_links, key_history
+# 6: identifiers (seq, contacts, valid, role, people), identifier_links, key_history; 7: imports.folded
 
 CONTACT_COLUMNS: dict[str, str] = {
     # The system the contact came from (--system; default: the format name). A contact's identity
@@ -57,7 +57,7 @@ DDL = [
     "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER NOT NULL, file VARCHAR NOT NULL, size BIGINT, "
     "sha256 VARCHAR, system VARCHAR NOT NULL, format VARCHAR NOT NULL, options VARCHAR, "
     "imported_at TIMESTAMPTZ NOT NULL, read BIGINT, imported BIGINT, duplicates BIGINT, conflicts BIGINT, "
-    "rejected BIGINT, skipped BIGINT, unidentified BIGINT)",
+    "rejected BIGINT, skipped BIGINT, unidentified BIGINT, folded BIGINT)",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
 ]
 

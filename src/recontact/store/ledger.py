@@ -24,7 +24,7 @@ NEXT_IMPORT = "next_import_id"  # meta key: import ids are never reused, also af
 
 #: The ledger's columns, in the order ``recontact imports`` lists them.
 FIELDS = ("import_id", "file", "size", "sha256", "system", "format", "options", "read", "imported",
-          "duplicates", "conflicts", "rejected", "skipped", "imported_at")
+          "duplicates", "conflicts", "rejected", "skipped", "folded", "imported_at")
 
 
 class UnknownImportError(LookupError, RecontactError):
@@ -38,6 +38,8 @@ def options_json(options: ImportOptions) -> str:
         "time_format": options.time_format, "encoding": options.encoding, "delimiter": options.delimiter,
         "region": options.region,
     }
+    if options.events:  # an event log: which rows are one contact, and which of them wins
+        read["events"] = {"id": options.events, "order": list(options.events_order)}
     if options.asterisk.configured():  # the desk's own Asterisk lines decide directions
         read["asterisk"] = {"extensions": list(options.asterisk.extensions), "queues": list(options.asterisk.queues),
                             "contexts": list(options.asterisk.contexts)}

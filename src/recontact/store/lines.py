@@ -12,6 +12,7 @@ import pyarrow as pa
 from recontact.importers.base import Reject, Scan, sql_ident
 from recontact.importers.csv_scan import MAX_LINE_BYTES, read_csv_sql
 from recontact.store.sql import scalar
+from recontact.store.stage import NOT_REJECTS
 
 _CHUNK = 1 << 24
 
@@ -164,5 +165,7 @@ def blank_lines(con: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> se
 
 
 def value_rejects(con: duckdb.DuckDBPyConnection, file: str, line: str) -> list[Reject]:
-    rows = con.execute(f"SELECT {line}, _reason FROM _staged s WHERE _reason IS NOT NULL ORDER BY s.rowid").fetchall()
+    marks = ", ".join(f"'{m}'" for m in NOT_REJECTS)
+    rows = con.execute(f"SELECT {line}, _reason FROM _staged s WHERE _reason IS NOT NULL AND _reason NOT IN ({marks}) "
+                       "ORDER BY s.rowid").fetchall()
     return [Reject(file, int(n), str(reason)) for n, reason in rows]

@@ -26,6 +26,7 @@ from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
 from recontact.importers.text import lf_copy, mixed_line_ends
 from recontact.schema import CONTACT_FIELDS
 from recontact.store.contacts import Store
+from recontact.store.events import fold_events
 from recontact.store.identities import COLUMNS, Hygiene, record_identifiers, resolve, row_keys
 from recontact.store.ledger import (
     file_sha256,
@@ -38,7 +39,15 @@ from recontact.store.ledger import (
 )
 from recontact.store.lines import line_sql, physical_lines, structural_rejects, value_rejects
 from recontact.store.sql import scalar
-from recontact.store.stage import CONTENT_FIELDS, Progress, UnreadableLineEnds, reject_nul_rows, slow_phones, stage
+from recontact.store.stage import (
+    CONTENT_FIELDS,
+    SKIPPED,
+    Progress,
+    UnreadableLineEnds,
+    reject_nul_rows,
+    slow_phones,
+    stage,
+)
 
 __all__ = ["ImportSummary", "Progress", "import_file"]
 
@@ -47,7 +56,7 @@ EVENT_LOG_DOCS = "docs/importing.md#event-logs"
 
 @dataclass
 class ImportSummary:
-    """What an import did. ``read`` = ``imported + duplicates + conflicts + rejected + skipped``.
+    """What an import did. ``read`` = ``imported + duplicates + conflicts + rejected + skipped + folded``.
 
     ``source`` is the format read; ``system`` the system the contacts are from (their ids are
     unique within it). ``replaced``: the import this one replaced (same file content, other
@@ -55,7 +64,8 @@ class ImportSummary:
     Of the imported: ``unidentified`` have no identifier that identifies someone; ``withheld`` a
     withheld or placeholder caller id; ``shared`` a deny-listed or hub identifier;
     ``invalid_phones`` a caller id that is not a valid number; ``placeholders`` a placeholder in
-    another identifier column."""
+    another identifier column. ``skipped``: rows the source says to ignore (a profile's ``skip``);
+    ``folded``: rows of an event log folded into another row of their ticket (store/events.py)."""
 
     file: str
     source: str
@@ -67,6 +77,7 @@ class ImportSummary:
     conflicts: int = 0
     rejected: int = 0
     skipped: int = 0
+    folded: int = 0
     unidentified: int = 0
     withheld: int = 0
     shared: int = 0
@@ -228,6 +239,7 @@ def _already(summary: ImportSummary, earlier: dict[str, Any]) -> ImportSummary:
     summary.duplicates = int(earlier["imported"]) + int(earlier["duplicates"])
     summary.conflicts, summary.rejected = int(earlier["conflicts"]), int(earlier["rejected"])
     summary.skipped = int(earlier["skipped"] or 0)
+    summary.folded = int(earlier["folded"] or 0)
     summary.notes.append(f"already imported as import {earlier['import_id']} (same content, same options, "
                          f"{earlier['imported_at']:%Y-%m-%d %H:%M}): nothing changed; "
                          "recontact imports lists it")
@@ -294,6 +306,12 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         unreadable = structural_rejects(con, scan, file)
         line, structural = line_sql(con, scan, unreadable, bytes_from, lines_in_file)
         rejects = sorted(structural + value_rejects(con, file, line), key=lambda r: r.line or 0)
+        if scan.events is not None:
+            folded = fold_events(con, scan.events)
+            summary.folded = folded.folded
+            summary.notes.append(folded.note(scan.events))
+        if scan.skips:
+            summary.skipped = scalar(con, f"SELECT count(*) FROM _staged WHERE _reason = {sql_str(SKIPPED)}")
         staged = scalar(con, "SELECT count(*) FROM _staged")
         valid = staged - scalar(con, "SELECT count(*) FROM _staged WHERE _reason IS NOT NULL")
         if valid == 0:
@@ -323,7 +341,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
             "import_id": import_id, "file": file, "size": size, "sha256": summary.sha256, "system": system,
             "format": importer.NAME, "options": reading, "read": summary.read, "imported": summary.imported,
             "duplicates": summary.duplicates, "conflicts": summary.conflicts, "rejected": summary.rejected,
-            "skipped": summary.skipped, "unidentified": summary.unidentified,
+            "skipped": summary.skipped, "folded": summary.folded, "unidentified": summary.unidentified,
         })
         con.execute("COMMIT")
     except BaseException:

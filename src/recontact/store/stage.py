@@ -19,6 +19,11 @@ from recontact.store import validate
 
 Progress = Callable[[float], None]  # called with the percentage of the import done, rising to 100
 READ_SHARE = 60.0  # of the progress bar: reading the file; the rest: identities and writing
+#: ``_staged._reason`` of a row the source says to skip (counted as ``skipped``, not a reject), and of
+#: an event-log row folded into its contact's latest row (counted as ``folded``).
+SKIPPED = "skipped"
+FOLDED = "folded"
+NOT_REJECTS = (SKIPPED, FOLDED)
 
 
 #: The fields a row's content is made of, in this fixed order (whatever the file's column order):
@@ -77,8 +82,6 @@ def typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[s
         f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({content}) ELSE contact_id END AS dedupe_key",
         "_extra AS extra",
     ]
-    if scan.own_lines:
-        outer.append("_line")
     return [*raws, *inner], outer, reasons
 
 
@@ -115,11 +118,13 @@ def stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, pa
     """Read the file once into ``_staged`` (typed columns and ``_reason``), in file order: the
     table's ``rowid`` is the record's ordinal (DuckDB preserves insertion order)."""
     inner, outer, reasons = typed_columns(scan, options.region)
-    own_line = ", _line" if scan.own_lines else ""
+    carried = "".join(f", {c}" for c in carried_columns(scan))
     # A format-level reason (not JSON, unknown disposition…) says all; field reasons would be noise.
     reason = f"coalesce(_reject, nullif(concat_ws('; ', {', '.join(reasons)}), ''))"
-    sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {', '.join(outer)}, {reason} AS _reason "
-           f"FROM (SELECT {', '.join(inner)}, _extra, _reject{own_line} FROM ({scan.sql}))")
+    if scan.skips:  # a row to skip is neither validated nor rejected
+        reason = f"CASE WHEN coalesce(_skip, false) THEN {sql_str(SKIPPED)} ELSE {reason} END"
+    sql = (f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {', '.join(outer)}, {reason} AS _reason{carried} "
+           f"FROM (SELECT {', '.join(inner)}, _extra, _reject{carried} FROM ({scan.sql}))")
     try:
         run_with_progress(con, sql, progress)
     except duckdb.OutOfMemoryException as e:
@@ -130,6 +135,17 @@ def stage(con: duckdb.DuckDBPyConnection, scan: Scan, options: ImportOptions, pa
         if _PARSER_STATE in message:
             raise UnreadableLineEnds(f"{path}: cannot be read: {message}") from None
         raise InputFileError(f"{path}: cannot be read: {message}") from None
+
+
+def carried_columns(scan: Scan) -> list[str]:
+    """The scan's own columns the staging table keeps beside the typed ones: the line number, the
+    skip mark, the event id and ordering values."""
+    out = ["_line"] if scan.own_lines else []
+    if scan.skips:
+        out.append("_skip")
+    if scan.events is not None:
+        out += ["_event_id", *(f"_event_order_{i}" for i in range(1, len(scan.events.order) + 1))]
+    return out
 
 
 #: DuckDB's strict CSV reader stops with this on a file mixing CRLF and LF line ends.
@@ -153,7 +169,8 @@ def reject_nul_rows(con: duckdb.DuckDBPyConnection) -> None:
         UPDATE _staged SET _reason = concat_ws('; ', 'a NUL byte in ' || nullif(concat_ws(', ', {named}), ''),
                                                CASE WHEN contains(_reason, chr(0)) THEN 'a NUL byte in a value' END,
                                                replace(_reason, chr(0), '\\0'))
-        WHERE {' OR '.join(f'coalesce({t}, false)' for t in checks.values())} OR contains(_reason, chr(0))
+        WHERE ({' OR '.join(f'coalesce({t}, false)' for t in checks.values())} OR contains(_reason, chr(0)))
+          AND _reason IS DISTINCT FROM {sql_str(SKIPPED)}
     """)
 
 
