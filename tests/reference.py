@@ -49,6 +49,18 @@ class Contact:
     hold_s: float | None = None
     wrap_s: float | None = None
     offset: timedelta = timedelta(0)  # the UTC offset ``started_at`` is written with
+    # Desk fields for FCR breakdowns, KPIs and feedback (written as canonical columns).
+    agent_id: str | None = None
+    team: str | None = None
+    queue: str | None = None
+    ticket_id: str | None = None
+    wait_s: float | None = None
+    answered: bool | None = None
+    abandoned: bool | None = None
+    escalated: bool | None = None
+    truck_roll: bool | None = None
+    csat: float | None = None
+    tags: str | None = None
 
     @property
     def handle_s(self) -> float:
@@ -297,11 +309,140 @@ def top_callers(contacts: Sequence[Contact], period: str, n: int, tz: str, deny:
 
 
 # ---------------------------------------------------------------------------------------------
+# Repeats and first-contact resolution (DESIGN.md, "Metric definitions")
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one countable contact is for FCR."""
+
+    contact: Contact
+    customer: Customer
+    kind: str  # "issue" (issue-opening), "repeat" or "transfer"
+    pending: bool = False  # issue whose follow-up window [t, t + W) reaches past the latest contact
+    followed: bool = False  # issue with a repeat of its own in [t, t + W)
+    resolved_first: bool = False  # counted issue, not followed, not marked unresolved
+
+
+def fcr_outcomes(contacts: Sequence[Contact], window: timedelta, transfer_gap: timedelta = timedelta(0),
+                 deny: Iterable[str] = ()) -> list[Outcome]:
+    """Every countable contact's FCR outcome, by brute force.
+
+    A contact's *previous* contact is the one just before it among the same customer's countable
+    contacts of the same category (no category: the customer's other contacts without one), in
+    order of time, then contact id: of two contacts at one instant the one with the smaller id is
+    the previous of the other. A contact less than ``transfer_gap`` (when > 0) after its previous
+    one is a transfer; else less than W after it, a repeat; else it opens an issue. An issue at t
+    is followed when a repeat of the same customer and category comes after it (in that order)
+    and before t + W; pending when t + W is after the latest contact of all ``contacts``;
+    resolved first when neither, and ``resolved`` is not False."""
+    latest = max(c.started_at for c in contacts)
+    kept = countable(contacts, deny)
+
+    def same_group(a: tuple[Contact, Customer], b: tuple[Contact, Customer]) -> bool:
+        return a[1] == b[1] and a[0].category == b[0].category
+
+    def order(c: Contact) -> tuple[datetime, str]:
+        return (c.started_at, c.contact_id)
+
+    kinds: dict[str, str] = {}
+    for c, who in kept:
+        earlier = [d for d, w in kept if same_group((d, w), (c, who)) and order(d) < order(c)]
+        if not earlier:
+            kinds[c.contact_id] = "issue"
+            continue
+        gap = c.started_at - max(earlier, key=order).started_at
+        if timedelta(0) < transfer_gap and gap < transfer_gap:
+            kinds[c.contact_id] = "transfer"
+        elif gap < window:
+            kinds[c.contact_id] = "repeat"
+        else:
+            kinds[c.contact_id] = "issue"
+    out = []
+    for c, who in kept:
+        kind = kinds[c.contact_id]
+        if kind != "issue":
+            out.append(Outcome(c, who, kind))
+            continue
+        pending = c.started_at + window > latest
+        followed = any(kinds[d.contact_id] == "repeat" and same_group((d, w), (c, who))
+                       and order(c) < order(d) and d.started_at < c.started_at + window for d, w in kept)
+        resolved_first = not pending and not followed and c.resolved is not False
+        out.append(Outcome(c, who, kind, pending, followed, resolved_first))
+    return out
+
+
+def breakdown_key(contact: Contact, by: str | None, tz: str) -> str | None:
+    """The row a contact is reported in: its local day / ISO week / month label, or its agent,
+    team, queue, channel or category (None: no value); ``by`` None: the one row."""
+    if by is None:
+        return None
+    if by in ("day", "week", "month"):
+        day = local_date(contact.started_at, tz)
+        return day.isoformat() if by == "day" else period_label(day, by)
+    return getattr(contact, {"agent": "agent_id"}.get(by, by))
+
+
+def rate(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator; None ("no data") when the denominator is 0."""
+    return None if denominator == 0 else numerator / denominator
+
+
+def _sorted_keys(keys: Iterable[str | None]) -> list[str | None]:
+    """Keys in order, None last."""
+    return sorted(set(keys), key=lambda k: (k is None, k or ""))
+
+
+def fcr_rows(contacts: Sequence[Contact], window: timedelta, by: str | None = None, tz: str = "UTC",
+             transfer_gap: timedelta = timedelta(0), deny: Iterable[str] = (),
+             reported: Callable[[Contact], bool] | None = None) -> list[dict[str, Any]]:
+    """FCR per breakdown key (each contact in the row of its own key), keys in order (None last).
+    ``reported`` picks the contacts reported (their outcomes still consider every contact)."""
+    outcomes = [o for o in fcr_outcomes(contacts, window, transfer_gap, deny)
+                if reported is None or reported(o.contact)]
+    keys = _sorted_keys(breakdown_key(o.contact, by, tz) for o in outcomes) if by else [None]
+    name = "period" if by in ("day", "week", "month") else by
+    rows = []
+    for key in keys:
+        mine = [o for o in outcomes if breakdown_key(o.contact, by, tz) == key]
+        issues = sum(1 for o in mine if o.kind == "issue" and not o.pending)
+        resolved = sum(1 for o in mine if o.resolved_first)
+        rows.append({**({name: key} if name else {}), "issues": issues, "resolved_first": resolved,
+                     "fcr": rate(resolved, issues), "pending": sum(1 for o in mine if o.pending),
+                     "repeats": sum(1 for o in mine if o.kind == "repeat"),
+                     "transfers": sum(1 for o in mine if o.kind == "transfer")})
+    return rows
+
+
+def repeat_driver_rows(contacts: Sequence[Contact], window: timedelta,
+                       transfer_gap: timedelta = timedelta(0)) -> list[dict[str, Any]]:
+    """Categories by repeat contacts (most first, then name; no category last among equals), with
+    the share of their counted issues that had a repeat within W (needed more than one contact)."""
+    outcomes = fcr_outcomes(contacts, window, transfer_gap)
+    total = sum(1 for o in outcomes if o.kind == "repeat")
+    rows = []
+    for cat in _sorted_keys(o.contact.category for o in outcomes):
+        mine = [o for o in outcomes if o.contact.category == cat]
+        issues = [o for o in mine if o.kind == "issue" and not o.pending]
+        repeats = sum(1 for o in mine if o.kind == "repeat")
+        multi = sum(1 for o in issues if o.followed)
+        pending = sum(1 for o in mine if o.pending)
+        if repeats or issues or pending:
+            rows.append({"category": cat, "repeats": repeats, "share_of_repeats": rate(repeats, total),
+                         "issues": len(issues), "multi_contact": multi,
+                         "multi_contact_share": rate(multi, len(issues)), "pending": pending})
+    rows.sort(key=lambda r: (-r["repeats"], r["category"] is None, r["category"] or ""))
+    return [{"rank": i + 1, **r} for i, r in enumerate(rows)]
+
+
+# ---------------------------------------------------------------------------------------------
 # Canonical CSV
 # ---------------------------------------------------------------------------------------------
 
 CSV_HEADER = ("contact_id", "started_at", "direction", "phone", "email", "account_id", "category",
-              "channel", "resolved", "talk_s", "hold_s", "wrap_s")
+              "channel", "resolved", "talk_s", "hold_s", "wrap_s", "agent_id", "team", "queue", "ticket_id",
+              "wait_s", "answered", "abandoned", "escalated", "truck_roll", "csat", "tags")
 
 
 def _cell(value: Any) -> str:
@@ -425,3 +566,56 @@ def burst_sets(draw: st.DrawFn, max_bursts: int = 8) -> list[Contact]:
             ))
     ids = [c.contact_id for c in out]
     return [c for i, c in enumerate(out) if c.contact_id not in ids[:i]]  # ids are unique in a file
+
+
+AGENTS = (("A1", "team-a", "billing"), ("A2", "team-a", "tech"), ("B1", "team-b", "tech"))
+FEEDBACK_TAGS = ("thank-you", "feature-request", "complaint")
+
+
+@st.composite
+def desk_sets(draw: st.DrawFn, max_size: int = 24) -> list[Contact]:
+    """1..max_size contacts of a few people on an hourly grid over 1 to 10 days (exact-W gaps,
+    same instants and the pending boundary t + W = latest all common), with agents, teams, queues,
+    outcomes, call times, CSAT and feedback tags. Sometimes no contact has a category."""
+    base = draw(st.sampled_from(BASES))
+    span_hours = draw(st.sampled_from((6, 24, 72, 240)))
+    categories = draw(st.sampled_from((("billing", "network", None), ("billing",), (None,))))
+    size = draw(st.integers(1, max_size))
+    ids = draw(st.permutations(range(size)))
+    out = []
+    for n in range(size):
+        who = draw(st.sampled_from((0, 0, 1, 1, 2, None)))
+        phone = account = None
+        if who is None:
+            phone = draw(st.sampled_from(WITHHELD_IDS))
+        elif draw(st.booleans()):
+            phone = phone_spelling(PEOPLE[who][0], draw(st.integers(0, 5)))
+        else:
+            account = PEOPLE[who][2]
+        agent = draw(st.sampled_from((*AGENTS, None)))
+        answered = draw(st.sampled_from((True, True, False, None)))
+        abandoned = None if answered is None else (not answered and draw(st.booleans()))
+        tags = draw(st.lists(st.sampled_from((*FEEDBACK_TAGS, "other")), max_size=2, unique=True))
+        out.append(Contact(
+            contact_id=f"d{ids[n]:02d}",
+            started_at=base + timedelta(hours=draw(st.integers(0, span_hours))),
+            direction=draw(st.sampled_from(("inbound", "inbound", "inbound", "outbound"))),
+            phone=phone, account_id=account,
+            category=draw(st.sampled_from(categories)),
+            channel=draw(st.sampled_from(("phone", "phone", "email", None))),
+            resolved=draw(st.sampled_from((True, False, None))),
+            agent_id=agent[0] if agent else None, team=agent[1] if agent else None,
+            queue=agent[2] if agent else draw(st.sampled_from(("billing", None))),
+            ticket_id=draw(st.sampled_from((None, "T1", "T2", "T3"))),
+            wait_s=draw(st.sampled_from((None, 0.0, 5.0, 20.0, 20.5, 90.0))),
+            talk_s=draw(st.sampled_from((None, 0.0, 60.0, 300.0))),
+            hold_s=draw(st.sampled_from((None, 0.0, 30.0))),
+            wrap_s=draw(st.sampled_from((None, 0.0, 45.0))),
+            answered=answered, abandoned=abandoned,
+            escalated=draw(st.sampled_from((None, False, True))),
+            truck_roll=draw(st.sampled_from((None, False, False, True))),
+            csat=draw(st.sampled_from((None, None, 1.0, 3.0, 4.0, 5.0))),
+            tags="|".join(tags) or None,
+            offset=draw(st.sampled_from(OFFSETS)),
+        ))
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,8 +63,16 @@ class Settings(BaseModel):
                                              "and the zone of naive timestamps when an import gives no --tz.")
     default_region: str = Field("US", description="ISO 3166 region of phone numbers written without a "
                                                   "country code.")
-    repeat_window: Duration = Field("7d", description="Repeat-contact window (FCR, later issues).",
+    repeat_window: Duration = Field("7d", description="Repeat-contact window W: an inbound contact less than W "
+                                                      "after the previous one of the same customer and "
+                                                      "category is a repeat (FCR, repeat drivers).",
                                     validate_default=True)
+    transfer_gap: Duration = Field("0s", description="A contact less than this after the previous one of the "
+                                                     "same customer and category is a transfer, neither a "
+                                                     "repeat nor a new issue (0: off).",
+                                   validate_default=True)
+    service_level_seconds: float = Field(20.0, ge=0, description="Service level: the share of offered calls "
+                                                                 "answered within this many seconds.")
     deny_list: tuple[str, ...] = Field((), description="Identifiers that never identify anyone (switchboards, "
                                                        "reception, a shared mailbox): 'phone:…', 'email:…', "
                                                        "'account:…', 'extension:…', 'employee:…'; a bare value "
@@ -85,6 +94,20 @@ class Settings(BaseModel):
     asterisk: AsteriskSettings = Field(default_factory=lambda: AsteriskSettings(),
                                        description="The desk's own Asterisk extensions, queues and contexts "
                                                    "([asterisk] table): they decide a call's direction.")
+
+    @field_validator("repeat_window")
+    @classmethod
+    def _positive_window(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("repeat_window must be positive")
+        return v
+
+    @field_validator("transfer_gap")
+    @classmethod
+    def _non_negative_gap(cls, v: timedelta) -> timedelta:
+        if v < timedelta(0):
+            raise ValueError("transfer_gap cannot be negative")
+        return v
 
     @field_validator("timezone")
     @classmethod

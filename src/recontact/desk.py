@@ -370,7 +370,9 @@ def customer_flags(store: Store, settings: Settings, key: int, identifiers: list
 
 
 def period_label(start: date, period: Period) -> str:
-    """``2026-W03`` (ISO week) or ``2026-01`` (calendar month)."""
+    """``2026-01-15`` (day), ``2026-W03`` (ISO week) or ``2026-01`` (calendar month)."""
+    if period == "day":
+        return start.isoformat()
     if period == "week":
         year, week, _ = start.isocalendar()
         return f"{year}-W{week:02d}"

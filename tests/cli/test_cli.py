@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -20,16 +19,6 @@ from recontact.config import Settings
 
 DOCS = Path(__file__).parents[2] / "docs"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def desk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("cli")
-    samples.write_csv(tmp / "desk.csv", 3000)
-    db = tmp / "desk.duckdb"
-    result = runner.invoke(app, ["import", str(tmp / "desk.csv"), "--db", str(db), "--output", "json"])
-    assert result.exit_code == 0, result.output
-    return db
 
 
 def invoke(*args: str) -> tuple[int, str]:

@@ -235,6 +235,8 @@ def top(
     period: Annotated[str, typer.Option(help="week (ISO week) or month (calendar month).")] = "week",
     n: Annotated[int, typer.Option("--n", min=1, help="How many callers per period.")] = 5,
     limit: LimitOpt = DEFAULT_LIMIT,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Also write a chart: FILE.html, .svg or "
+                                                               ".png.")] = None,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Top callers per ISO week or calendar month by inbound contacts (ties: handle time, then key)."""
@@ -245,6 +247,10 @@ def top(
     settings = _settings(config)
     which: Period = "week" if period == "week" else "month"
     rows = desk.top_callers(db, settings, which, n)
+    if chart is not None:
+        from recontact import charts
+
+        charts.save(charts.top_chart(rows, period), chart)
     emit_rows(rows, output, title=f"Top {n} callers per {period} ({desk.report_timezone(db, settings)})",
               columns=["period", "rank", "customer_key", "contacts", "handle_s", "identifiers"],
               limit=limit, newest_first="period")
@@ -373,7 +379,8 @@ def formats(output: OutputOpt = Output.table) -> None:
               output, title="Import formats")
 
 
-from recontact.cli import sample_commands  # noqa: E402,F401  (registers generate and demo)
+# Commands registered by other modules: generate and demo; fcr, repeat-drivers, kpis, feedback.
+from recontact.cli import sample_commands, scorecard_commands  # noqa: E402,F401
 
 
 def main() -> None:

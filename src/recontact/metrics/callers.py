@@ -8,13 +8,13 @@ import ibis
 
 from recontact.metrics.contacts import handle_seconds, local_time
 
-Period = Literal["week", "month"]
+Period = Literal["day", "week", "month"]
 
 
 def period_start(ts: Any, period: Period) -> Any:
-    """The local date the period containing ``ts`` starts on: the ISO week's Monday, or the 1st
-    of the calendar month, in the session time zone."""
-    unit = {"week": "W", "month": "M"}[period]
+    """The local date the period containing ``ts`` starts on: its day, the ISO week's Monday, or
+    the 1st of the calendar month, in the session time zone."""
+    unit = {"day": "D", "week": "W", "month": "M"}[period]
     return local_time(ts).truncate(unit).date()
 
 

@@ -1,0 +1,193 @@
+"""Charts a manager looks at: Vega-Lite specs made with Altair, written offline as HTML, SVG or PNG.
+
+Every builder takes the rows a report function returns (the JSON contract, so the API and the
+dashboard can draw the same figure) and returns a Vega-Lite spec as a plain ``dict`` with the data
+inline (``data.values``). ``save`` writes one: ``.svg`` and ``.png`` rendered by vl-convert (no
+browser, no network), ``.html`` a self-contained page with the Vega JavaScript bundled in.
+
+Builders:
+
+* ``trend_chart``: rates (0..1) over periods, one line per rate;
+* ``bar_chart``: one value per key (agent, team, …), or several side by side;
+* ``pareto_chart``: bars by driver, most first, with the cumulative share as a line.
+
+Altair and vl-convert are imported inside the functions: ``--help`` must stay cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from recontact.errors import InputFileError
+
+FORMATS = (".html", ".svg", ".png")
+WIDTH, HEIGHT = 640, 320
+NO_KEY = "(none)"
+ACCENT = "#d62728"  # the Pareto chart's cumulative line
+
+
+def _label(value: Any) -> str:
+    return NO_KEY if value is None else str(value)
+
+
+def trend_chart(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, str], *, title: str,
+                y_title: str = "rate", percent: bool = True) -> dict[str, Any]:
+    """Lines over ``x`` (period labels, in row order): one per ``series`` column (column -> legend
+    label). A None value is "no data": no point there, the line breaks. Percent axis when
+    ``percent`` (values are fractions)."""
+    import altair as alt
+
+    values = [{"x": _label(r[x]), "series": label, "value": r[col]}
+              for r in rows for col, label in series.items()]
+    order = list(dict.fromkeys(_label(r[x]) for r in rows))
+    fmt = ".0%" if percent else ",.0f"
+    chart = alt.Chart(_inline(values), title=title, width=WIDTH, height=HEIGHT).mark_line(point=True).encode(
+        x=alt.X("x:O", sort=order, title=x),
+        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
+        color=alt.Color("series:N", title=None),
+        tooltip=[alt.Tooltip("x:O", title=x), alt.Tooltip("series:N", title="measure"),
+                 alt.Tooltip("value:Q", title=y_title, format=".1%" if percent else ",.1f")],
+    )
+    return _spec(chart)
+
+
+def bar_chart(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, str], *, title: str,
+              y_title: str = "rate", percent: bool = True) -> dict[str, Any]:
+    """Bars per ``x`` (an agent, a team, …; None as "(none)"), one per ``series`` column side by
+    side when there are several."""
+    import altair as alt
+
+    values = [{"x": _label(r[x]), "series": label, "value": r[col]}
+              for r in rows for col, label in series.items()]
+    order = list(dict.fromkeys(_label(r[x]) for r in rows))
+    fmt = ".0%" if percent else ",.0f"
+    encoding: dict[str, Any] = dict(
+        x=alt.X("x:N", sort=order, title=x),
+        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
+        color=alt.Color("series:N", title=None),
+        tooltip=[alt.Tooltip("x:N", title=x), alt.Tooltip("series:N", title="measure"),
+                 alt.Tooltip("value:Q", title=y_title, format=".1%" if percent else ",.1f")],
+    )
+    if len(series) > 1:
+        encoding["xOffset"] = alt.XOffset("series:N")
+    chart = alt.Chart(_inline(values), title=title, width=WIDTH, height=HEIGHT).mark_bar().encode(**encoding)
+    return _spec(chart)
+
+
+def stacked_bar_chart(rows: Sequence[Mapping[str, Any]], x: str, y: str, color: str, *, title: str,
+                      tooltip: Sequence[str] = ()) -> dict[str, Any]:
+    """Bars per ``x`` (periods, in row order), stacked by ``color`` (e.g. the top callers of each
+    week, by contacts)."""
+    import altair as alt
+
+    keep = (x, y, color, *tooltip)
+    values = [{k: (" ".join(map(str, r[k])) if isinstance(r[k], list | tuple) else r[k]) for k in keep}
+              for r in rows]
+    order = list(dict.fromkeys(r[x] for r in rows))
+    chart = alt.Chart(_inline(values), title=title, width=WIDTH, height=HEIGHT).mark_bar().encode(
+        x=alt.X(f"{x}:O", sort=order, title=x),
+        y=alt.Y(f"{y}:Q", title=y, stack="zero"),
+        color=alt.Color(f"{color}:N", title=color, legend=None if len({r[color] for r in rows}) > 20 else alt.Legend()),
+        tooltip=[alt.Tooltip(f"{k}:N") for k in (x, color)] + [alt.Tooltip(f"{y}:Q")]
+        + [alt.Tooltip(f"{k}:N") for k in tooltip],
+    )
+    return _spec(chart)
+
+
+def pareto_chart(rows: Sequence[Mapping[str, Any]], category: str, value: str, *, title: str,
+                 value_title: str | None = None) -> dict[str, Any]:
+    """A Pareto chart: a bar per ``category`` by ``value``, largest first, and a line of the
+    cumulative share of the total (right axis, 0-100 %). Rows are ranked here (value descending,
+    then category), whatever order they come in."""
+    import altair as alt
+
+    ranked = sorted(rows, key=lambda r: (-(r[value] or 0), _label(r[category])))
+    total = sum(r[value] or 0 for r in ranked)
+    running = 0.0
+    values = []
+    for r in ranked:
+        running += r[value] or 0
+        values.append({"category": _label(r[category]), "value": r[value] or 0,
+                       "cumulative_share": running / total if total else None})
+    order = [_label(r[category]) for r in ranked]
+    base = alt.Chart(_inline(values), width=WIDTH, height=HEIGHT).encode(
+        x=alt.X("category:N", sort=order, title=category, axis=alt.Axis(labelAngle=-40)))
+    bars = base.mark_bar().encode(
+        y=alt.Y("value:Q", title=value_title or value),
+        tooltip=[alt.Tooltip("category:N"), alt.Tooltip("value:Q", title=value_title or value),
+                 alt.Tooltip("cumulative_share:Q", format=".1%")])
+    line = base.mark_line(point=alt.OverlayMarkDef(color=ACCENT), color=ACCENT).encode(
+        y=alt.Y("cumulative_share:Q", title="cumulative share", axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(domain=[0, 1])))
+    chart = alt.layer(bars, line, title=title).resolve_scale(y="independent")
+    return _spec(chart)
+
+
+def _inline(values: list[dict[str, Any]]) -> Any:
+    """Rows as Vega-Lite inline data (the spec carries its data)."""
+    import altair as alt
+
+    return alt.Data(values=values)  # type: ignore[no-untyped-call]
+
+
+def _spec(chart: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def chart_data(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The inline data rows of a spec made here (for tests and for anyone re-plotting it)."""
+    data = spec.get("data") or spec["layer"][0].get("data")
+    values: list[dict[str, Any]] = data["values"]
+    return values
+
+
+def save(spec: Mapping[str, Any], path: Path) -> Path:
+    """Write ``spec`` to ``path`` by its suffix: ``.svg``, ``.png`` or ``.html`` (self-contained,
+    works offline). InputFileError for another suffix or a folder that cannot be written."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise InputFileError(f"{path}: a chart is written as {', '.join(FORMATS)} (by the file's suffix)")
+    import vl_convert as vlc
+
+    spec = dict(spec)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".svg":
+            path.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
+        elif suffix == ".png":
+            path.write_bytes(vlc.vegalite_to_png(spec, scale=2))
+        else:
+            path.write_text(vlc.vegalite_to_html(spec, bundle=True), encoding="utf-8")
+    except OSError as e:
+        raise InputFileError(f"{path}: cannot write the chart: {e.strerror or e}") from None
+    return path
+
+
+# --- the figures of each report ---------------------------------------------------------------
+
+PERIOD_BY = ("day", "week", "month")
+
+
+def fcr_chart(rows: Sequence[Mapping[str, Any]], by: str | None) -> dict[str, Any]:
+    """FCR over periods (a trend line), or per agent / team / … (bars); one bar without ``by``."""
+    if by in PERIOD_BY:
+        return trend_chart(rows, "period", {"fcr": "FCR"}, title=f"First-contact resolution per {by}",
+                           y_title="FCR")
+    key = by or "desk"
+    flat = [{**r, "desk": "all contacts"} for r in rows] if by is None else rows
+    return bar_chart(flat, key, {"fcr": "FCR"}, title=f"First-contact resolution per {key}", y_title="FCR")
+
+
+def drivers_chart(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The repeat drivers as a Pareto chart of repeat contacts by category."""
+    return pareto_chart(rows, "category", "repeats", title="Repeat drivers: repeat contacts by category",
+                        value_title="repeat contacts")
+
+
+def top_chart(rows: Sequence[Mapping[str, Any]], period: str) -> dict[str, Any]:
+    """Top callers: each period's top callers' contacts, stacked per customer."""
+    return stacked_bar_chart(rows, "period", "contacts", "customer_key", title=f"Top callers per {period}",
+                             tooltip=("identifiers",))

@@ -1,0 +1,53 @@
+"""Chart specs (recontact.charts): the data a figure shows, and the files it is written to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from recontact import charts
+from recontact.errors import InputFileError
+
+FCR_WEEKS = [{"period": "2026-W02", "fcr": 0.5, "issues": 2}, {"period": "2026-W03", "fcr": None, "issues": 0},
+             {"period": "2026-W04", "fcr": 0.75, "issues": 4}]
+
+
+def test_fcr_trend_is_a_line_over_periods_in_row_order() -> None:
+    spec = charts.fcr_chart(FCR_WEEKS, "week")
+    assert spec["mark"]["type"] == "line"
+    assert spec["encoding"]["x"]["sort"] == ["2026-W02", "2026-W03", "2026-W04"]
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert charts.chart_data(spec) == [{"x": "2026-W02", "series": "FCR", "value": 0.5},
+                                       {"x": "2026-W03", "series": "FCR", "value": None},
+                                       {"x": "2026-W04", "series": "FCR", "value": 0.75}]
+
+
+def test_fcr_per_agent_is_bars_with_none_named() -> None:
+    spec = charts.fcr_chart([{"agent": "A1", "fcr": 0.5}, {"agent": None, "fcr": 1.0}], "agent")
+    assert spec["mark"]["type"] == "bar"
+    assert [v["x"] for v in charts.chart_data(spec)] == ["A1", charts.NO_KEY]
+
+
+def test_pareto_ranks_and_accumulates() -> None:
+    rows = [{"category": "b", "repeats": 1}, {"category": "a", "repeats": 3}, {"category": None, "repeats": 1}]
+    spec = charts.drivers_chart(rows)
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "line"]
+    assert charts.chart_data(spec) == [
+        {"category": "a", "value": 3, "cumulative_share": 0.6},
+        {"category": "(none)", "value": 1, "cumulative_share": 0.8},
+        {"category": "b", "value": 1, "cumulative_share": 1.0},
+    ]
+
+
+def test_svg_is_valid_xml_with_the_title(tmp_path: Path) -> None:
+    path = charts.save(charts.fcr_chart(FCR_WEEKS, "week"), tmp_path / "sub" / "fcr.svg")
+    root = ElementTree.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    assert "First-contact resolution per week" in path.read_text()
+
+
+def test_unknown_suffix(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"c\.jpg: a chart is written as"):
+        charts.save(charts.fcr_chart(FCR_WEEKS, "week"), tmp_path / "c.jpg")
