@@ -125,3 +125,19 @@ def _real_data_marker(request: pytest.FixtureRequest) -> None:
     that reach it without the ``shared_data`` fixture."""
     if request.node.get_closest_marker("real_data") is not None:
         require_real_data()
+
+
+@pytest.fixture(scope="module")
+def desk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding a 3,000-contact generated desk (``recontact import … --output json``)."""
+    from typer.testing import CliRunner
+
+    from recontact import samples
+    from recontact.cli.main import app
+
+    tmp = tmp_path_factory.mktemp("cli")
+    samples.write_csv(tmp / "desk.csv", 3000)
+    db = tmp / "desk.duckdb"
+    result = CliRunner().invoke(app, ["import", str(tmp / "desk.csv"), "--db", str(db), "--output", "json"])
+    assert result.exit_code == 0, result.output
+    return db

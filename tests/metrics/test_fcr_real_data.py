@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import reference
-from recontact import scorecard
+from recontact import desk, scorecard
 from recontact.config import Settings
+from recontact.importers.base import ImportOptions
 from reference import Contact
 
 pytestmark = pytest.mark.real_data
@@ -25,14 +26,8 @@ TZ = "Europe/Amsterdam"
 
 
 @pytest.fixture(scope="module")
-def bpi(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Contact]]:
-    from conftest import SHARED_DATA, require_real_data
-
-    require_real_data()
-    from recontact import desk
-    from recontact.importers.base import ImportOptions
-
-    path = SHARED_DATA / "bpi2016-complaints" / "BPI2016_Complaints.csv"
+def bpi(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> tuple[Path, list[Contact]]:
+    path = shared_data / "bpi2016-complaints" / "BPI2016_Complaints.csv"
     db = tmp_path_factory.mktemp("bpi") / "bpi.duckdb"
     request = desk.ImportRequest(path, source="csv", options=ImportOptions(tz=TZ, column_map=BPI_MAP))
     summary = desk.import_contacts(db, request, Settings(timezone=TZ))
