@@ -73,8 +73,9 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
         importer = importers.get_format(request.source)
         guessed = None
     else:
-        importer = importers.guess_format(request.path)
-        guessed = f"format guessed: {importer.NAME} ({importer.DESCRIPTION}); say --source to choose"
+        importer, why = importers.detect_format(request.path, mapped=bool(request.options.column_map),
+                                                delimited=bool(request.options.delimiter))
+        guessed = f"read as {importer.NAME}: {why} (say --source to choose another format)"
     created = not store_exists(db)
     try:
         with open_store(db, memory_limit=settings.memory_limit) as store:

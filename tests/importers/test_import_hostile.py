@@ -84,8 +84,10 @@ def test_file_with_only_bad_rows_reports_the_first(samples, run_import):
 
 
 def test_unknown_source_lists_the_known_ones(samples, run_import):
-    with pytest.raises(InputFileError, match=r"unknown --source 'zendesk'; known: jsonl, asterisk, csv"):
-        run_import(samples / "csv" / "crlf.csv", source="zendesk")
+    from recontact.importers import FORMATS
+
+    with pytest.raises(InputFileError, match=rf"unknown --source 'nosuch'; known: {', '.join(FORMATS)}$"):
+        run_import(samples / "csv" / "crlf.csv", source="nosuch")
 
 
 def test_unreadable_file_permission(tmp_path, run_import, monkeypatch):

@@ -138,8 +138,12 @@ def test_an_escaped_nul_in_a_json_line_rejects_it(tmp_path, run_import, query):
 
 def test_a_binary_file_is_still_refused_whole(tmp_path, run_import):
     path = tmp_path / "x.csv"
-    path.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     with pytest.raises(InputFileError, match="looks binary"):
+        run_import(path)
+    # A ZIP's signature followed by junk is a damaged archive (ZIPs are read: importers/compressed.py).
+    path.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4)
+    with pytest.raises(InputFileError, match="the zip file is damaged or cut short"):
         run_import(path)
 
 

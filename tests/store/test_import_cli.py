@@ -71,7 +71,7 @@ def test_tz_time_format_delimiter_encoding_and_source_options(samples, store_pat
                     "--time-format", "%d/%m/%Y %H:%M", "--delimiter", ",", "--encoding", "utf-8",
                     "--source", "csv")
     assert (code, out["imported"], out["rejected"]) == (0, 2, 2)
-    assert not any(n.startswith("format guessed") for n in out["notes"])
+    assert not any(n.startswith("read as ") for n in out["notes"])
     (ts,) = query("SELECT strftime(started_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') FROM contacts "
                   "WHERE contact_id = 'f1'")[0]
     assert ts == "2026-01-05 18:45"

@@ -204,10 +204,10 @@ def test_read_is_imported_plus_duplicates_plus_conflicts_plus_rejected(samples, 
 
 def test_format_guess_is_said_in_the_notes(samples, store_path):
     s = desk.import_contacts(store_path, desk.ImportRequest(samples / "csv" / "crlf.csv"), Settings())
-    assert s.notes[0].startswith("format guessed: csv (")
+    assert s.notes[0].startswith("read as csv: header has contact_id, started_at")
     told = desk.import_contacts(store_path, desk.ImportRequest(samples / "csv" / "crlf.csv", source="csv"),
                                 Settings())
-    assert not any(n.startswith("format guessed") for n in told.notes)
+    assert not any(n.startswith("read as csv") for n in told.notes)
 
 
 # --- known limits of line numbering -------------------------------------------------------------

@@ -62,7 +62,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings TOML 
 
 #: Values of ``--source``, for its help text without importing the importers (a test checks
 #: that this equals ``recontact.importers.FORMATS``).
-SOURCE_NAMES = ("jsonl", "asterisk", "csv")
+SOURCE_NAMES = ("asterisk", "twilio", "freeswitch", "jsonl", "csv")
 
 
 def _settings(config: Path | None) -> Settings:
@@ -102,7 +102,8 @@ def import_cmd(
                                                         "(default: the configured timezone).")] = None,
     column_map: Annotated[list[str] | None, typer.Option("--map", help="Map a column: \"Caller ID=phone\". "
                                                                       "Repeatable.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="utf-8, latin-1 or utf-16 (default: detected).")] = None,
+    encoding: Annotated[str | None, typer.Option(help="utf-8, latin-1, cp1252 or utf-16 (default: "
+                                                      "detected).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="Field separator (default: detected).")] = None,
     time_format: Annotated[str | None, typer.Option(help="strptime layout of non-ISO times, e.g. "
                                                          "'%d/%m/%Y %H:%M'.")] = None,

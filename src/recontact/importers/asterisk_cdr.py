@@ -105,8 +105,13 @@ def _desk_placed(desk: AsteriskDesk, col: Callable[[str], str]) -> str:
     return f"coalesce({from_desk} OR (NOT coalesce({to_desk}, false) AND {in_context}), false)"
 
 
-def sniff(path: Path, head: str) -> bool:
-    return detect_layout(_first_record(head)) is not None
+def sniff(path: Path, head: str) -> str | None:
+    fields = _first_record(head)
+    names = detect_layout(fields)
+    if names is None:
+        return None
+    channel = fields[names.index("channel")]
+    return f"no header; {len(fields)} fields with the channel {channel!r} where a CDR has it"
 
 
 def scan(con: object, path: Path, options: ImportOptions) -> Scan:

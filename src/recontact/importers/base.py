@@ -109,8 +109,9 @@ class Importer(Protocol):
     NAME: str
     DESCRIPTION: str
 
-    def sniff(self, path: Path, head: str) -> bool:
-        """True when ``head`` (the file's first lines, decoded) looks like this format."""
+    def sniff(self, path: Path, head: str) -> str | None:
+        """Why ``head`` (the file's first MiB, decoded) looks like this format, e.g. ``"header has
+        From, To, Direction, Status"``; None when it does not."""
         ...
 
     def scan(self, con: object, path: Path, options: ImportOptions) -> Scan:

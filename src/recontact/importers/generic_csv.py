@@ -42,9 +42,16 @@ ALIASES: dict[str, str] = {
 }
 
 
-def sniff(path: Path, head: str) -> bool:
-    first = head.splitlines()[0].lower() if head else ""
-    return any(f in first for f in ("started_at", "contact_id", "phone", "caller"))
+def sniff(path: Path, head: str) -> str | None:
+    """Why the header reads as contacts: it names canonical fields (or their common spellings)."""
+    if not head.strip():
+        return None
+    names = dedupe_names(parse_header(head, detect_delimiter(head)))
+    mapping, _, _ = map_columns(names, {})
+    if not mapping:
+        return None
+    said = [src if header_key(src) == header_key(field) else f"{src} (as {field})" for src, field in mapping.items()]
+    return f"header has {', '.join(said[:4])}{' …' if len(said) > 4 else ''}"
 
 
 def header_key(name: str) -> str:

@@ -18,8 +18,8 @@ NAME = "jsonl"
 DESCRIPTION = "JSON lines (one object per line) with the canonical field names"
 
 
-def sniff(path: Path, head: str) -> bool:
-    return head.lstrip().startswith("{")
+def sniff(path: Path, head: str) -> str | None:
+    return "the first line is a JSON object" if head.lstrip().startswith("{") else None
 
 
 def scan(con: object, path: Path, options: ImportOptions) -> Scan:

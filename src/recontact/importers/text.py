@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import tempfile
@@ -10,18 +11,34 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from recontact.errors import InputFileError
+from recontact.importers.compressed import open_bytes
 
 SNIFF_BYTES = 1 << 20
 DELIMITERS = ",;\t|"
-#: DuckDB's names for the encodings it reads natively.
+#: Accepted ``--encoding`` spellings -> the encoding's name here: DuckDB's for the encodings it reads
+#: natively (utf-8, latin-1, utf-16); cp1252 is re-encoded first (importers/plain.py).
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1",
-             "latin1": "latin-1", "iso-8859-1": "latin-1", "cp1252": "latin-1", "utf-16": "utf-16"}
+             "latin1": "latin-1", "iso-8859-1": "latin-1", "cp1252": "cp1252", "windows-1252": "cp1252",
+             "utf-16": "utf-16"}
+
+#: Decoding error handler for cp1252: a byte it leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) is
+#: read as Latin-1 reads it (as the WHATWG "windows-1252" decoder does).
+CP1252_ERRORS = "recontact-latin1"
+
+
+def _c1_as_latin1(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    return chr(error.object[error.start]), error.start + 1
+
+
+codecs.register_error(CP1252_ERRORS, _c1_as_latin1)
 
 
 def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
-    """The file's first ``size`` bytes; InputFileError if it is missing or empty."""
+    """The file's first ``size`` bytes (of its contents when it is compressed); InputFileError if it
+    is missing or empty."""
     try:
-        with path.open("rb") as f:
+        with open_bytes(path) as f:
             head = f.read(size)
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file") from None
@@ -100,7 +117,7 @@ def detect_encoding(head: bytes, explicit: str | None = None) -> str:
     if explicit:
         key = explicit.lower()
         if key not in ENCODINGS:
-            raise InputFileError(f"unsupported encoding {explicit!r}; use one of utf-8, latin-1, utf-16")
+            raise InputFileError(f"unsupported encoding {explicit!r}; use one of utf-8, latin-1, cp1252, utf-16")
         return ENCODINGS[key]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
@@ -147,7 +164,9 @@ def _last_complete(tail: bytes) -> int:
 
 def decode_head(head: bytes, encoding: str) -> str:
     """The sample as text, BOM removed, a cut last character tolerated."""
-    codec = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16": "utf-16"}[encoding]
+    codec = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "cp1252": "cp1252", "utf-16": "utf-16"}[encoding]
+    if codec == "cp1252":
+        return head.decode(codec, errors=CP1252_ERRORS)
     return head.decode(codec, errors="ignore")
 
 

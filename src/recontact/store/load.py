@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,6 +23,7 @@ import duckdb
 from recontact.engines.duckdb import set_timezone
 from recontact.errors import InputFileError
 from recontact.importers.base import ImportOptions, Reject, Scan, sql_str
+from recontact.importers.plain import plain_file
 from recontact.importers.text import lf_copy, mixed_line_ends
 from recontact.schema import CONTACT_FIELDS
 from recontact.store.contacts import Store
@@ -254,18 +255,31 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
     A file mixing CRLF and LF line ends (which DuckDB's reader refuses) is read from a temporary
     copy beside the store with every CRLF made LF: same lines, same line numbers.
 
+    A compressed, UTF-16 or Windows-1252 file is read from a plain UTF-8 copy (importers/plain.py).
+
     Raises InputFileError when the file cannot be read at all, or when no row of it is valid.
     """
-    scan: Scan = importer.scan(store.con, path, options)
-    if not mixed_line_ends(path, head_only=True):
+    with plain_file(path, store.path.parent, options.encoding) as plain:
+        summary = _import_plain(store, path, plain.path, importer, options, replace(options, encoding=plain.encoding),
+                                system, hygiene or Hygiene(), progress)
+    summary.notes[:0] = plain.notes
+    return summary
+
+
+def _import_plain(store: Store, path: Path, plain: Path, importer: ModuleType, options: ImportOptions,
+                  scan_options: ImportOptions, system: str | None, hygiene: Hygiene,
+                  progress: Progress | None) -> ImportSummary:
+    """``import_file`` of ``path`` whose plain bytes are at ``plain``, read with ``scan_options``."""
+    scan: Scan = importer.scan(store.con, plain, scan_options)
+    if not mixed_line_ends(plain, head_only=True):
         try:
-            return _import(store, path, path, scan, importer, options, system, hygiene or Hygiene(), progress)
+            return _import(store, path, plain, scan, importer, options, system, hygiene, progress)
         except UnreadableLineEnds:
-            if not mixed_line_ends(path):
+            if not mixed_line_ends(plain):
                 raise
-    with lf_copy(path, store.path.parent) as copy:
-        summary = _import(store, path, copy, importer.scan(store.con, copy, options), importer, options, system,
-                          hygiene or Hygiene(), progress)
+    with lf_copy(plain, store.path.parent) as copy:
+        summary = _import(store, path, copy, importer.scan(store.con, copy, scan_options), importer, options, system,
+                          hygiene, progress)
     summary.notes.append("the file mixes CRLF and LF line ends: read with every line end as LF")
     return summary
 
