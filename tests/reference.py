@@ -394,24 +394,62 @@ def _sorted_keys(keys: Iterable[str | None]) -> list[str | None]:
     return sorted(set(keys), key=lambda k: (k is None, k or ""))
 
 
+@dataclass(frozen=True)
+class Ticket:
+    first: Contact  # its first contact (time, then contact id): where the ticket is reported
+    resolved: bool  # a contact of the ticket is marked resolved
+    resolved_first: bool  # resolved, no contact after the first resolved one, at most one agent
+    resolved_at: datetime | None = None  # its first contact marked resolved
+
+
+def tickets(contacts: Sequence[Contact]) -> list[Ticket]:
+    """Every ticket of ``contacts`` (any contact with a ticket id: any direction, identified or
+    not). Reopened: a contact at a later instant than its first resolved contact. Reassigned: more
+    than one agent on its contacts."""
+    by_id: dict[str, list[Contact]] = defaultdict(list)
+    for c in contacts:
+        if c.ticket_id is not None:
+            by_id[c.ticket_id].append(c)
+    out = []
+    for mine in by_id.values():
+        first = min(mine, key=lambda c: (c.started_at, c.contact_id))
+        resolved_at = [c.started_at for c in mine if c.resolved is True]
+        reopened = bool(resolved_at) and any(c.started_at > min(resolved_at) for c in mine)
+        reassigned = len({c.agent_id for c in mine if c.agent_id is not None}) > 1
+        out.append(Ticket(first, bool(resolved_at), bool(resolved_at) and not reopened and not reassigned,
+                          min(resolved_at) if resolved_at else None))
+    return out
+
+
 def fcr_rows(contacts: Sequence[Contact], window: timedelta, by: str | None = None, tz: str = "UTC",
              transfer_gap: timedelta = timedelta(0), deny: Iterable[str] = (),
              reported: Callable[[Contact], bool] | None = None) -> list[dict[str, Any]]:
-    """FCR per breakdown key (each contact in the row of its own key), keys in order (None last).
-    ``reported`` picks the contacts reported (their outcomes still consider every contact)."""
+    """FCR per breakdown key (each contact in the row of its own key; a ticket in the row of its
+    first contact), keys in order (None last). ``reported`` picks the contacts (tickets: first
+    contacts) reported; their outcomes still consider every contact. Per-ticket FCR beside it:
+    resolved first / resolved tickets, and the gap ticket FCR - FCR."""
     outcomes = [o for o in fcr_outcomes(contacts, window, transfer_gap, deny)
                 if reported is None or reported(o.contact)]
-    keys = _sorted_keys(breakdown_key(o.contact, by, tz) for o in outcomes) if by else [None]
+    shown = [t for t in tickets(contacts) if reported is None or reported(t.first)]
+    keys = _sorted_keys([*(breakdown_key(o.contact, by, tz) for o in outcomes),
+                         *(breakdown_key(t.first, by, tz) for t in shown)]) if by else [None]
     name = "period" if by in ("day", "week", "month") else by
     rows = []
     for key in keys:
         mine = [o for o in outcomes if breakdown_key(o.contact, by, tz) == key]
         issues = sum(1 for o in mine if o.kind == "issue" and not o.pending)
         resolved = sum(1 for o in mine if o.resolved_first)
+        mine_t = [t for t in shown if breakdown_key(t.first, by, tz) == key]
+        t_resolved = sum(1 for t in mine_t if t.resolved)
+        t_first = sum(1 for t in mine_t if t.resolved_first)
+        fcr, ticket_fcr = rate(resolved, issues), rate(t_first, t_resolved)
         rows.append({**({name: key} if name else {}), "issues": issues, "resolved_first": resolved,
-                     "fcr": rate(resolved, issues), "pending": sum(1 for o in mine if o.pending),
+                     "fcr": fcr, "pending": sum(1 for o in mine if o.pending),
                      "repeats": sum(1 for o in mine if o.kind == "repeat"),
-                     "transfers": sum(1 for o in mine if o.kind == "transfer")})
+                     "transfers": sum(1 for o in mine if o.kind == "transfer"),
+                     "tickets": len(mine_t), "tickets_resolved": t_resolved, "tickets_resolved_first": t_first,
+                     "ticket_fcr": ticket_fcr,
+                     "fcr_gap": None if fcr is None or ticket_fcr is None else ticket_fcr - fcr})
     return rows
 
 
@@ -434,6 +472,152 @@ def repeat_driver_rows(contacts: Sequence[Contact], window: timedelta,
                          "multi_contact_share": rate(multi, len(issues)), "pending": pending})
     rows.sort(key=lambda r: (-r["repeats"], r["category"] is None, r["category"] or ""))
     return [{"rank": i + 1, **r} for i, r in enumerate(rows)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Efficiency KPIs (DESIGN.md: AHT, ASA, ACW, abandonment, service level, escalation, truck roll)
+# ---------------------------------------------------------------------------------------------
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """The q-quantile with linear interpolation between the two nearest values (None when empty)."""
+    xs = sorted(values)
+    if not xs:
+        return None
+    h = (len(xs) - 1) * q
+    lo = int(h)
+    return xs[lo] + (h - lo) * (xs[min(lo + 1, len(xs) - 1)] - xs[lo])
+
+
+def kpi_rows(contacts: Sequence[Contact], by: Sequence[str] = (), tz: str = "UTC",
+             service_seconds: float = 20.0, reported: Callable[[datetime], bool] | None = None) -> list[dict[str, Any]]:
+    """The KPIs of every contact (identified or not), per breakdown key (keys in order, None last).
+
+    Offered: inbound with answered or abandoned known. Answered: offered and answered, or answered
+    unknown and not abandoned. Abandoned: offered and abandoned. Handled (any direction): answered,
+    or answered unknown and not abandoned (unknown counts as not abandoned). ASA: mean wait of
+    answered contacts that have one. AHT: mean talk + hold + wrap (missing as 0) of handled contacts
+    with any of them; ACW: mean wrap of handled contacts with one. Abandonment and service level
+    (answered with wait <= T) over offered; escalation and truck roll over handled contacts where
+    they are known. Rates with nothing to divide by are None.
+
+    Tickets (``tickets``): opened at their first contact (in its row), resolved at their first
+    resolved contact (in the row of that instant's period and the first contact's other values);
+    resolution time median and 90th percentile in seconds; backlog at the end of the row's period
+    = tickets opened up to then - tickets resolved up to then (same other values); without a
+    period, tickets never resolved. ``reported`` picks the instants reported (contacts, openings,
+    resolutions); the backlog counts every ticket."""
+    inside = reported or (lambda _: True)
+    period = next((b for b in by if b in ("day", "week", "month")), None)
+
+    def key(c: Contact, at: datetime | None = None) -> tuple[str | None, ...]:
+        moved = c if at is None else Contact(c.contact_id, at, agent_id=c.agent_id, team=c.team, queue=c.queue,
+                                             channel=c.channel, category=c.category)
+        return tuple(breakdown_key(moved, b, tz) for b in by)
+
+    shown = [c for c in contacts if inside(c.started_at)]
+    every = tickets(contacts)
+    opened = [t for t in every if inside(t.first.started_at)]
+    resolved = [t for t in every if t.resolved_at is not None and inside(t.resolved_at)]
+    keys = {key(c) for c in shown} | {key(t.first) for t in opened} | {key(t.first, t.resolved_at) for t in resolved}
+    ordered = sorted(keys, key=lambda k: [(v is None, v or "") for v in k]) if by else [()]
+    names = ["period" if b in ("day", "week", "month") else b for b in by]
+    pos = by.index(period) if period else None
+
+    def backlog(k: tuple[str | None, ...]) -> int:
+        def counts(t: Ticket, at: datetime | None) -> bool:
+            if at is None:
+                return False
+            other = key(t.first, at)
+            if pos is None:
+                return other == k
+            rest_ok = other[:pos] + other[pos + 1:] == k[:pos] + k[pos + 1:]
+            return rest_ok and (other[pos] or "") <= (k[pos] or "")
+        return sum(counts(t, t.first.started_at) for t in every) - sum(counts(t, t.resolved_at) for t in every)
+
+    rows = []
+    for k in ordered:
+        mine = [c for c in shown if key(c) == k]
+        offered = [c for c in mine if c.direction == "inbound" and (c.answered is not None or c.abandoned is not None)]
+        answered = [c for c in offered if c.answered is True or (c.answered is None and c.abandoned is False)]
+        abandoned = [c for c in offered if c.abandoned is True]
+        handled = [c for c in mine if c.answered is True or (c.answered is None and c.abandoned is not True)]
+        timed = [c for c in handled if (c.talk_s, c.hold_s, c.wrap_s) != (None, None, None)]
+        within = [c for c in answered if c.wait_s is not None and c.wait_s <= service_seconds]
+        esc = [c for c in handled if c.escalated is not None]
+        roll = [c for c in handled if c.truck_roll is not None]
+        done = [(t.resolved_at - t.first.started_at).total_seconds() for t in resolved
+                if t.resolved_at is not None and key(t.first, t.resolved_at) == k]
+        rows.append({**dict(zip(names, k, strict=True)),
+                     "contacts": len(mine), "inbound": sum(1 for c in mine if c.direction == "inbound"),
+                     "outbound": sum(1 for c in mine if c.direction == "outbound"),
+                     "offered": len(offered), "answered": len(answered), "abandoned": len(abandoned),
+                     "abandonment": rate(len(abandoned), len(offered)),
+                     "service_level": rate(len(within), len(offered)), "service_level_s": service_seconds,
+                     "asa_s": _mean([c.wait_s for c in answered if c.wait_s is not None]),
+                     "handled": len(handled), "aht_s": _mean([c.handle_s for c in timed]),
+                     "acw_s": _mean([c.wrap_s for c in handled if c.wrap_s is not None]),
+                     "escalation_rate": rate(sum(1 for c in esc if c.escalated), len(esc)),
+                     "truck_roll_rate": rate(sum(1 for c in roll if c.truck_roll), len(roll)),
+                     "tickets_opened": sum(1 for t in opened if key(t.first) == k), "tickets_resolved": len(done),
+                     "resolution_median_s": quantile(done, 0.5), "resolution_p90_s": quantile(done, 0.9),
+                     "backlog": backlog(k)})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Feedback: CSAT and tags (thank-you, feature request, complaint)
+# ---------------------------------------------------------------------------------------------
+
+
+def feedback_tags(text: str | None) -> set[str]:
+    """The feedback tags a contact's tags text carries: tags separated by ``|``, ``,`` or ``;``,
+    compared case-folded with spaces and underscores as hyphens; ``thanks`` is a thank-you."""
+    words = {re.sub(r"[ _]", "-", t.strip().casefold()) for t in re.split(r"[|,;]", text or "")}
+    found = set()
+    if words & {"thank-you", "thankyou", "thanks"}:
+        found.add("thank_you")
+    if words & {"feature-request", "featurerequest"}:
+        found.add("feature_request")
+    if "complaint" in words:
+        found.add("complaint")
+    return found
+
+
+def feedback_rows(contacts: Sequence[Contact], by: Sequence[str] = (), tz: str = "UTC",
+                  key_of: Mapping[Customer, Any] | None = None) -> list[dict[str, Any]]:
+    """CSAT (average, distribution) and feedback tag counts of every contact per breakdown key;
+    ``customer`` keys are the store's (``key_of``), None for unidentified contacts."""
+    who = customers(contacts)
+
+    def one(c: Contact, b: str) -> Any:
+        if b != "customer":
+            return breakdown_key(c, b, tz)
+        return key_of[who[c.contact_id]] if key_of is not None and c.contact_id in who else None
+
+    def key(c: Contact) -> tuple[Any, ...]:
+        return tuple(one(c, b) for b in by)
+
+    keys = sorted({key(c) for c in contacts}, key=lambda k: [(v is None, v or 0 if isinstance(v, int) else v or "")
+                                                           for v in k])
+    names = ["period" if b in ("day", "week", "month") else "customer_key" if b == "customer" else b for b in by]
+    rows = []
+    for k in keys:
+        mine = [c for c in contacts if key(c) == k]
+        scores = sorted(c.csat for c in mine if c.csat is not None)
+        tags = [feedback_tags(c.tags) for c in mine]
+        shown = [f"C{v}" if b == "customer" and v is not None else v for b, v in zip(by, k, strict=True)]
+        rows.append({**dict(zip(names, shown, strict=True)), "contacts": len(mine), "rated": len(scores),
+                     "csat_avg": _mean(scores),
+                     "csat_distribution": {f"{s:g}": scores.count(s) for s in sorted(set(scores))},
+                     "tagged": sum(1 for t in tags if t),
+                     **{name: sum(1 for t in tags if name in t) for name in ("thank_you", "feature_request",
+                                                                              "complaint")}})
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,6 +754,7 @@ def burst_sets(draw: st.DrawFn, max_bursts: int = 8) -> list[Contact]:
 
 AGENTS = (("A1", "team-a", "billing"), ("A2", "team-a", "tech"), ("B1", "team-b", "tech"))
 FEEDBACK_TAGS = ("thank-you", "feature-request", "complaint")
+TAG_SPELLINGS = ("Thank You", "thanks", "feature_request", "COMPLAINT", "complaints", "no-thank-you")
 
 
 @st.composite
@@ -595,7 +780,8 @@ def desk_sets(draw: st.DrawFn, max_size: int = 24) -> list[Contact]:
         agent = draw(st.sampled_from((*AGENTS, None)))
         answered = draw(st.sampled_from((True, True, False, None)))
         abandoned = None if answered is None else (not answered and draw(st.booleans()))
-        tags = draw(st.lists(st.sampled_from((*FEEDBACK_TAGS, "other")), max_size=2, unique=True))
+        tags = draw(st.lists(st.sampled_from((*FEEDBACK_TAGS, *TAG_SPELLINGS, "other")), max_size=2, unique=True))
+        sep = draw(st.sampled_from(("|", ", ", ";")))
         out.append(Contact(
             contact_id=f"d{ids[n]:02d}",
             started_at=base + timedelta(hours=draw(st.integers(0, span_hours))),
@@ -615,7 +801,7 @@ def desk_sets(draw: st.DrawFn, max_size: int = 24) -> list[Contact]:
             escalated=draw(st.sampled_from((None, False, True))),
             truck_roll=draw(st.sampled_from((None, False, False, True))),
             csat=draw(st.sampled_from((None, None, 1.0, 3.0, 4.0, 5.0))),
-            tags="|".join(tags) or None,
+            tags=sep.join(tags) or None,
             offset=draw(st.sampled_from(OFFSETS)),
         ))
     return out

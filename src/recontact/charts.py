@@ -32,15 +32,22 @@ def _label(value: Any) -> str:
     return NO_KEY if value is None else str(value)
 
 
+def _long(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, str],
+          split: str | None) -> list[dict[str, Any]]:
+    """One point per row and series column (column -> label); with ``split``, the label is the
+    row's ``split`` value instead (one column: e.g. contacts per channel)."""
+    return [{"x": _label(r[x]), "series": _label(r[split]) if split else label, "value": r[col]}
+            for r in rows for col, label in series.items()]
+
+
 def trend_chart(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, str], *, title: str,
-                y_title: str = "rate", percent: bool = True) -> dict[str, Any]:
+                y_title: str = "rate", percent: bool = True, split: str | None = None) -> dict[str, Any]:
     """Lines over ``x`` (period labels, in row order): one per ``series`` column (column -> legend
-    label). A None value is "no data": no point there, the line breaks. Percent axis when
-    ``percent`` (values are fractions)."""
+    label), or with ``split`` one per value of that column. A None value is "no data": no point
+    there, the line breaks. Percent axis when ``percent`` (values are fractions)."""
     import altair as alt
 
-    values = [{"x": _label(r[x]), "series": label, "value": r[col]}
-              for r in rows for col, label in series.items()]
+    values = _long(rows, x, series, split)
     order = list(dict.fromkeys(_label(r[x]) for r in rows))
     fmt = ".0%" if percent else ",.0f"
     chart = alt.Chart(_inline(values), title=title, width=WIDTH, height=HEIGHT).mark_line(point=True).encode(
@@ -59,8 +66,7 @@ def bar_chart(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, st
     side when there are several."""
     import altair as alt
 
-    values = [{"x": _label(r[x]), "series": label, "value": r[col]}
-              for r in rows for col, label in series.items()]
+    values = _long(rows, x, series, None)
     order = list(dict.fromkeys(_label(r[x]) for r in rows))
     fmt = ".0%" if percent else ",.0f"
     encoding: dict[str, Any] = dict(
@@ -171,14 +177,46 @@ def save(spec: Mapping[str, Any], path: Path) -> Path:
 PERIOD_BY = ("day", "week", "month")
 
 
-def fcr_chart(rows: Sequence[Mapping[str, Any]], by: str | None) -> dict[str, Any]:
+def _keys(by: str | Sequence[str] | None) -> tuple[str | None, str | None]:
+    """(the period breakdown, the other breakdown) of ``by``; each None when absent."""
+    chosen = [by] if isinstance(by, str) else list(by or [])
+    period = next((b for b in chosen if b in PERIOD_BY), None)
+    other = next((b for b in chosen if b not in PERIOD_BY), None)
+    return period, other
+
+
+def _rates_chart(rows: Sequence[Mapping[str, Any]], by: str | Sequence[str] | None, series: Mapping[str, str],
+                 what: str, *, percent: bool = True, y_title: str = "rate") -> dict[str, Any]:
+    """``series`` over periods (trend lines; one line per value of a second breakdown when there is
+    one and a single series), per agent / team / … (bars), or for the whole desk (bars)."""
+    period, other = _keys(by)
+    if period:
+        split = other if other and len(series) == 1 else None
+        per = f" and {other}" if split else ""
+        return trend_chart(rows, "period", series, title=f"{what} per {period}{per}", y_title=y_title,
+                           percent=percent, split=split)
+    key = other or "desk"
+    flat = [{**r, "desk": "all contacts"} for r in rows] if other is None else rows
+    return bar_chart(flat, key, series, title=f"{what} per {key}", y_title=y_title, percent=percent)
+
+
+def fcr_chart(rows: Sequence[Mapping[str, Any]], by: str | Sequence[str] | None) -> dict[str, Any]:
     """FCR over periods (a trend line), or per agent / team / … (bars); one bar without ``by``."""
-    if by in PERIOD_BY:
-        return trend_chart(rows, "period", {"fcr": "FCR"}, title=f"First-contact resolution per {by}",
-                           y_title="FCR")
-    key = by or "desk"
-    flat = [{**r, "desk": "all contacts"} for r in rows] if by is None else rows
-    return bar_chart(flat, key, {"fcr": "FCR"}, title=f"First-contact resolution per {key}", y_title="FCR")
+    return _rates_chart(rows, by, {"fcr": "FCR"}, "First-contact resolution", y_title="FCR")
+
+
+KPI_RATES = {"service_level": "service level", "abandonment": "abandonment", "escalation_rate": "escalation",
+             "truck_roll_rate": "truck roll"}
+
+
+def kpis_chart(rows: Sequence[Mapping[str, Any]], by: str | Sequence[str] | None) -> dict[str, Any]:
+    """The KPI rates (service level, abandonment, escalation, truck roll) over periods or per key;
+    by a period and a field (``--by week --by channel``): contact volume per period, one line per
+    value of the field."""
+    period, other = _keys(by)
+    if period and other:
+        return _rates_chart(rows, by, {"contacts": "contacts"}, "Contacts", percent=False, y_title="contacts")
+    return _rates_chart(rows, by, KPI_RATES, "Desk KPIs")
 
 
 def drivers_chart(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

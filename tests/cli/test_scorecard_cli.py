@@ -16,7 +16,8 @@ from recontact.cli import scorecard_commands
 from recontact.cli.main import app
 
 runner = CliRunner()
-FCR_KEYS = {"issues", "resolved_first", "fcr", "pending", "repeats", "transfers"}
+FCR_KEYS = {"issues", "resolved_first", "fcr", "pending", "repeats", "transfers", "tickets", "tickets_resolved",
+            "tickets_resolved_first", "ticket_fcr", "fcr_gap"}
 
 
 def run(*args: str) -> str:
@@ -101,3 +102,45 @@ def test_chart_files_are_written(desk_db: Path, tmp_path: Path, command: tuple[s
 def test_chart_with_another_suffix_is_an_error(desk_db: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["fcr", "--db", str(desk_db), "--chart", str(tmp_path / "c.pdf")])
     assert result.exit_code == 1 and "a chart is written as .html, .svg, .png" in result.output
+
+
+KPI_KEYS = {"contacts", "inbound", "outbound", "offered", "answered", "abandoned", "abandonment", "service_level",
+            "service_level_s", "asa_s", "handled", "aht_s", "acw_s", "escalation_rate", "truck_roll_rate",
+            "tickets_opened", "tickets_resolved", "resolution_median_s", "resolution_p90_s", "backlog"}
+
+
+def test_kpis_json_by_week_and_channel(desk_db: Path) -> None:
+    (whole,) = json.loads(run("kpis", "--db", str(desk_db), "-o", "json"))
+    assert set(whole) == KPI_KEYS and whole["contacts"] == 3000
+    rows = json.loads(run("kpis", "--db", str(desk_db), "--by", "week", "--by", "channel", "-o", "json"))
+    assert all(set(r) == KPI_KEYS | {"period", "channel"} for r in rows)
+    assert sum(r["contacts"] for r in rows) == 3000
+    assert [(r["period"], r["channel"] or "") for r in rows] == sorted((r["period"], r["channel"] or "") for r in rows)
+
+
+def test_kpis_table_and_csv(desk_db: Path) -> None:
+    assert "service level" in run("kpis", "--db", str(desk_db), "--by", "agent")
+    rows = list(csv.DictReader(io.StringIO(run("kpis", "--db", str(desk_db), "-o", "csv"))))
+    assert set(rows[0]) == KPI_KEYS
+
+
+def test_feedback_json_by_customer(desk_db: Path) -> None:
+    rows = json.loads(run("feedback", "--db", str(desk_db), "--by", "customer", "-o", "json"))
+    assert set(rows[0]) == {"customer_key", "contacts", "rated", "csat_avg", "csat_distribution", "tagged",
+                            "thank_you", "feature_request", "complaint"}
+    assert sum(r["contacts"] for r in rows) == 3000
+    assert all(sum(r["csat_distribution"].values()) == r["rated"] for r in rows)
+    assert "csat" in run("feedback", "--db", str(desk_db), "--by", "agent")
+    assert "4:" in run("feedback", "--db", str(desk_db), "-o", "csv")
+
+
+@pytest.mark.parametrize("command", ["kpis", "feedback"])
+def test_more_help_loads_no_engine(command: str) -> None:
+    assert _heavy_modules_loaded(command, "--help") == []
+
+
+@pytest.mark.parametrize("by", [("week",), ("agent",), ("week", "channel"), ()])
+def test_kpis_chart(desk_db: Path, tmp_path: Path, by: tuple[str, ...]) -> None:
+    target = tmp_path / "kpis.svg"
+    run("kpis", "--db", str(desk_db), *(a for b in by for a in ("--by", b)), "--chart", str(target), "-o", "json")
+    assert target.read_text().startswith("<svg")

@@ -93,8 +93,10 @@ def _calls(*hours: float, phone: str = ANN, **fields: Any) -> list[Contact]:
 
 
 def _whole(contacts: list[Contact], window: str = "1d", **kwargs: Any) -> dict[str, Any]:
+    """The store's one row, its per-customer figures only."""
     (row,) = measured(contacts, Settings.model_validate({"repeat_window": window, **kwargs}))
-    return row
+    return {k: v for k, v in row.items() if k in ("issues", "resolved_first", "fcr", "pending", "repeats",
+                                                   "transfers")}
 
 
 def test_exactly_w_apart_is_a_new_issue_and_one_microsecond_less_a_repeat() -> None:
@@ -172,3 +174,37 @@ def test_period_labels_as_top(tmp_path: Path) -> None:
     assert [r["period"] for r in scorecard.fcr(db, Settings(), by="week")] == ["2026-W10", "2026-W11"]
     assert [r["period"] for r in scorecard.fcr(db, Settings(), by="month")] == ["2026-03"]
     assert date(2026, 3, 2).isocalendar()[1] == 10
+
+
+# --- per ticket beside per customer ------------------------------------------------------------
+
+
+def test_ticket_fcr_beside_customer_fcr(tmp_path: Path) -> None:
+    """Three tickets, each closed on its only contact (per ticket: 100 %), but the same customer
+    opened them a day apart about the same thing (per customer: 1 issue, not resolved first)."""
+    contacts = [Contact(f"k{i}", T0 + timedelta(days=i), phone=ANN, ticket_id=f"T{i}", resolved=True,
+                        agent_id="A1") for i in range(3)]
+    contacts.append(Contact("z", T0 + timedelta(days=30), phone=BO))
+    db = import_store(tmp_path, contacts, Settings())
+    (row,) = scorecard.fcr(db, Settings())
+    assert row == {"issues": 1, "resolved_first": 0, "fcr": 0.0, "pending": 1, "repeats": 2, "transfers": 0,
+                   "tickets": 3, "tickets_resolved": 3, "tickets_resolved_first": 3, "ticket_fcr": 1.0,
+                   "fcr_gap": 1.0}
+
+
+def test_reopened_and_reassigned_tickets(tmp_path: Path) -> None:
+    """T1: resolved, then another contact (reopened). T2: two agents (reassigned). T3: open.
+    T4: resolved on its only contact, but the export says reassignment_count 2. T5 resolved once."""
+    rows = [("a", 0, "T1", "true", "A1", ""), ("b", 1, "T1", "", "A1", ""), ("c", 2, "T2", "", "A1", ""),
+            ("d", 3, "T2", "true", "A2", ""), ("e", 4, "T3", "false", "A1", ""), ("f", 5, "T4", "true", "A1", "2"),
+            ("g", 6, "T5", "true", "A1", "0")]
+    path = tmp_path / "tickets.csv"
+    path.write_text("contact_id,started_at,account_id,ticket_id,resolved,agent_id,reassignment_count\n" + "".join(
+        f"{cid},{(T0 + timedelta(hours=h)).isoformat()},X{h},{t},{r},{a},{n}\n" for cid, h, t, r, a, n in rows))
+    from recontact import desk
+
+    db = tmp_path / "t.duckdb"
+    desk.import_contacts(db, desk.ImportRequest(path, source="csv"), Settings())
+    (row,) = scorecard.fcr(db, Settings())
+    assert (row["tickets"], row["tickets_resolved"], row["tickets_resolved_first"], row["ticket_fcr"]) == (
+        5, 4, 1, 0.25)

@@ -48,7 +48,8 @@ def test_fcr_equals_the_reference(bpi: tuple[Path, list[Contact]]) -> None:
     # + 32 repeats; 4 issues fall within 7 days of the last date (2016-02-28): 253 counted, 27 of
     # them followed by a repeat, none marked unresolved (the file has no outcome) -> 226.
     assert whole == {"issues": 253, "resolved_first": 226, "fcr": 226 / 253, "pending": 4, "repeats": 32,
-                     "transfers": 0}
+                     "transfers": 0, "tickets": 0, "tickets_resolved": 0, "tickets_resolved_first": 0,
+                     "ticket_fcr": None, "fcr_gap": None}
     assert scorecard.fcr(db, config, by="month") == reference.fcr_rows(contacts, timedelta(days=7), "month", TZ)
 
 

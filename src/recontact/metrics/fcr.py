@@ -115,3 +115,56 @@ def repeat_drivers(outcomes: Any) -> Any:
                      multi_contact_share=ratio(per.multi_contact, per.issues))
     return out.select("category", "repeats", "share_of_repeats", "issues", "multi_contact",
                       "multi_contact_share", "pending").order_by([ibis.desc("repeats"), "category"])
+
+
+#: Ticket fields some exports carry (ServiceNow: reopen_count, reassignment_count), kept in ``extra``.
+REOPEN_FIELD, REASSIGN_FIELD = "reopen_count", "reassignment_count"
+TICKET_ATTRIBUTES = ("started_at", "agent_id", "team", "queue", "channel", "category")
+
+
+def _extra_number(extra: Any, name: str) -> Any:
+    """The number kept under ``name`` in a contact's ``extra`` JSON (null when absent or not a number)."""
+    return extra.cast("json")[name].unwrap_as("string").try_cast("float64")
+
+
+def ticket_outcomes(contacts: Any) -> Any:
+    """One row per ticket (``source`` and ``ticket_id``) of ``contacts`` (every contact with a
+    ticket id, any direction, identified or not), with its first contact's time and attributes
+    (``TICKET_ATTRIBUTES``: it is reported where its first contact is) and:
+
+    * ``resolved``: a contact of the ticket is marked resolved; ``resolved_at``: the first such;
+    * ``reopened``: a contact came after its first resolved contact (later instant), or the export
+      says ``reopen_count`` > 0;
+    * ``reassigned``: more than one agent handled it, or the export says ``reassignment_count`` > 0;
+    * ``resolved_first``: resolved, not reopened, not reassigned."""
+    t = contacts.filter(contacts.ticket_id.notnull())
+    t = t.mutate(_key=t.contact_id.fill_null(t.content_hash))
+    ticket = ["source", "ticket_id"]
+    whole = ibis.window(group_by=ticket)
+    first_resolved = t.started_at.min(where=t.resolved.fill_null(False)).over(whole)
+    order = ibis.window(group_by=ticket, order_by=["started_at", "_key"])
+    marked = t.mutate(
+        _after=first_resolved.notnull() & (t.started_at > first_resolved),
+        _first=ibis.row_number().over(order) == 0,
+        _reopens=_extra_number(t.extra, REOPEN_FIELD),
+        _reassigns=_extra_number(t.extra, REASSIGN_FIELD),
+    )
+    per = marked.group_by(ticket).aggregate(
+        resolved=marked.resolved.fill_null(False).any(),
+        resolved_at=marked.started_at.min(where=marked.resolved.fill_null(False)),
+        reopened=marked._after.any() | (marked._reopens.max().fill_null(0) > 0),
+        reassigned=(marked.agent_id.nunique() > 1) | (marked._reassigns.max().fill_null(0) > 0),
+    )
+    firsts = marked.filter(marked._first).select(*ticket, *TICKET_ATTRIBUTES)
+    joined = per.join(firsts, ticket)
+    return joined.mutate(resolved_first=joined.resolved & ~joined.reopened & ~joined.reassigned)
+
+
+def ticket_summary(tickets: Any, by: list[str]) -> Any:
+    """Per group of ``by`` columns of ``ticket_outcomes``: tickets, tickets_resolved,
+    tickets_resolved_first, ticket_fcr (tickets_resolved_first / tickets_resolved; null when none
+    is resolved)."""
+    metrics = dict(tickets=tickets.count(), tickets_resolved=_count(tickets.resolved),
+                   tickets_resolved_first=_count(tickets.resolved_first))
+    g = tickets.group_by(by).aggregate(**metrics) if by else tickets.aggregate(**metrics)
+    return g.mutate(ticket_fcr=ratio(g.tickets_resolved_first, g.tickets_resolved))
