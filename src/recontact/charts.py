@@ -41,7 +41,8 @@ def _long(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, str],
 
 
 def trend_chart(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, str], *, title: str,
-                y_title: str = "rate", percent: bool = True, split: str | None = None) -> dict[str, Any]:
+                y_title: str = "rate", percent: bool = True, split: str | None = None,
+                subtitle: str | None = None) -> dict[str, Any]:
     """Lines over ``x`` (period labels, in row order): one per ``series`` column (column -> legend
     label), or with ``split`` one per value of that column. A None value is "no data": no point
     there, the line breaks. Percent axis when ``percent`` (values are fractions)."""
@@ -50,7 +51,8 @@ def trend_chart(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, 
     values = _long(rows, x, series, split)
     order = list(dict.fromkeys(_label(r[x]) for r in rows))
     fmt = ".0%" if percent else ",.0f"
-    chart = alt.Chart(_inline(values), title=title, width=WIDTH, height=HEIGHT).mark_line(point=True).encode(
+    heading = alt.TitleParams(title, subtitle=subtitle) if subtitle else title
+    chart = alt.Chart(_inline(values), title=heading, width=WIDTH, height=HEIGHT).mark_line(point=True).encode(
         x=alt.X("x:O", sort=order, title=x),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
         color=alt.Color("series:N", title=None),
@@ -186,7 +188,8 @@ def _keys(by: str | Sequence[str] | None) -> tuple[str | None, str | None]:
 
 
 def _rates_chart(rows: Sequence[Mapping[str, Any]], by: str | Sequence[str] | None, series: Mapping[str, str],
-                 what: str, *, percent: bool = True, y_title: str = "rate") -> dict[str, Any]:
+                 what: str, *, percent: bool = True, y_title: str = "rate",
+                 subtitle: str | None = None) -> dict[str, Any]:
     """``series`` over periods (trend lines; one line per value of a second breakdown when there is
     one and a single series), per agent / team / … (bars), or for the whole desk (bars)."""
     period, other = _keys(by)
@@ -194,7 +197,7 @@ def _rates_chart(rows: Sequence[Mapping[str, Any]], by: str | Sequence[str] | No
         split = other if other and len(series) == 1 else None
         per = f" and {other}" if split else ""
         return trend_chart(rows, "period", series, title=f"{what} per {period}{per}", y_title=y_title,
-                           percent=percent, split=split)
+                           percent=percent, split=split, subtitle=subtitle)
     key = other or "desk"
     flat = [{**r, "desk": "all contacts"} for r in rows] if other is None else rows
     return bar_chart(flat, key, series, title=f"{what} per {key}", y_title=y_title, percent=percent)
@@ -202,7 +205,9 @@ def _rates_chart(rows: Sequence[Mapping[str, Any]], by: str | Sequence[str] | No
 
 def fcr_chart(rows: Sequence[Mapping[str, Any]], by: str | Sequence[str] | None) -> dict[str, Any]:
     """FCR over periods (a trend line), or per agent / team / … (bars); one bar without ``by``."""
-    return _rates_chart(rows, by, {"fcr": "FCR"}, "First-contact resolution", y_title="FCR")
+    return _rates_chart(rows, by, {"fcr": "FCR"}, "First-contact resolution", y_title="FCR",
+                        subtitle="No point: no issue counted there (none opened, or all still pending: "
+                                 "their follow-up window passes the latest contact)")
 
 
 KPI_RATES = {"service_level": "service level", "abandonment": "abandonment", "escalation_rate": "escalation",

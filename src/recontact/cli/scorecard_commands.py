@@ -114,7 +114,7 @@ def kpis(
     rows = scorecard.kpis(db, settings, by=chosen, since=_day(since), until=_day(until))
     _report(rows, output, chart=chart, draw=lambda charts: charts.kpis_chart(rows, chosen),
             title=f"Desk KPIs (service level: answered within {settings.service_level_seconds:g} s)",
-            columns=[*key_columns(chosen), "contacts", "offered", "answered", "abandonment", "service_level",
+            columns=[*key_columns(chosen), "contacts", "abandonment", "service_level",
                      "asa_s", "aht_s", "acw_s", "escalation_rate", "truck_roll_rate", "backlog"],
             rates=("abandonment", "service_level", "escalation_rate", "truck_roll_rate"),
             seconds=("asa_s", "aht_s", "acw_s"), limit=limit)
