@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recontact.identity.phone import classify_caller_id
-from recontact.identity.placeholders import e164_placeholder_sql, is_placeholder, placeholder_sql
+from recontact.identity.placeholders import e164_placeholder_sql, fold, is_placeholder, placeholder_sql
 
 #: The issue's words, as the issue writes them.
 ISSUE_WORDS = ("private", "anonymous", "unavailable", "unknown", "restricted", "blocked", "withheld",
@@ -98,6 +98,24 @@ def test_users_extend_the_list(con: Any) -> None:
 def test_sql_twin_agrees_with_python(con: Any, text: str, phone: bool, extra: tuple[str, ...]) -> None:
     """One definition: the SQL the store runs gives what is_placeholder gives, on any text."""
     assert sql_says(con, text, extra, phone=phone) == is_placeholder(text, extra, phone=phone)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.lists(st.sampled_from([*"aEnNé01@:. \n", "sip:", "sips:", "tel:", "Mailto:", "café", "siptrunk",
+                                      "none", "no-email", "x@y"]), max_size=10).map("".join),
+       phone=st.booleans(), defaults=st.booleans(),
+       extra=st.sampled_from(((), ("Café",), ("sip trunk", "trunk"), ("1",))))
+def test_sql_twin_agrees_on_addresses_and_other_letters(con: Any, text: str, phone: bool, defaults: bool,
+                                                      extra: tuple[str, ...]) -> None:
+    """Schemes, several @, line breaks and letters outside ASCII; the user's words alone too."""
+    if defaults:
+        expected = is_placeholder(text, extra, phone=phone)
+    else:  # the user's words only: as the whole folded text, or as the folded user part of an address
+        user, at, _ = text.strip(" ").lower().rpartition("@")
+        user = next((user.removeprefix(s) for s in ("sip:", "sips:", "tel:", "mailto:") if user.startswith(s)), user)
+        words = {fold(w) for w in extra} - {""}
+        expected = fold(text) in words or (bool(at) and fold(user) in words)
+    assert sql_says(con, text, extra, phone=phone, defaults=defaults) == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -76,38 +76,51 @@ def is_placeholder(value: str, extra: Iterable[str] = (), *, phone: bool = False
     return False
 
 
-def fold_sql(column: str) -> str:
-    """SQL twin of :func:`fold`."""
-    return f"regexp_replace(lower({column}), '[[:space:][:punct:]]', '', 'g')"
+#: What :func:`fold` drops, as a regular-expression class (ASCII spaces and punctuation, as RE2's
+#: POSIX classes are).
+_NOISE = "[[:space:][:punct:]]*"
+
+
+def _spelled(word: str) -> str:
+    """A regular expression for the lower-cased texts that fold to ``word`` (itself folded): its
+    characters in order, with any spaces and punctuation between them."""
+    return _NOISE.join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in word)
+
+
+def _folds_to(words: Iterable[str], *, empty: bool, digits: bool = False, phone: bool = False) -> str:
+    """A regular expression matching (fully) the lower-cased texts whose fold is one of ``words``,
+    or empty when ``empty``; with ``digits`` also one repeated digit, and with ``phone`` also ``1``
+    and ten of one digit."""
+    options = [_spelled(w) for w in sorted(words) if w]
+    if digits:
+        options += [f"{d}(?:{_NOISE}{d})*" for d in range(10)]
+    if phone:
+        options += [f"1(?:{_NOISE}{d}){{10}}" for d in range(10)]
+    return f"{_NOISE}(?:{'|'.join(options)}){'?' if empty else ''}{_NOISE}"
 
 
 def placeholder_sql(column: str, extra: Iterable[str] = (), *, phone: bool = False, defaults: bool = True) -> str:
     """SQL twin of :func:`is_placeholder` over a text column (NULL stays NULL). Without
-    ``defaults``: only the words of ``extra`` (as bare values and as the user part of addresses)."""
-    if not defaults:
-        user_words = sorted({fold(w) for w in extra} - {""})
-        if not user_words:
+    ``defaults``: only the words of ``extra`` (as bare values and as the user part of addresses).
+
+    Each part of the definition is one regular expression over the lower-cased text (a word is
+    matched with any spaces and punctuation between its letters: what folding ignores), so no
+    folded copy of the text is made, and an ordinary identifier fails at its first letters."""
+    if defaults:
+        words = placeholder_words(extra) - {""}
+        bare = _folds_to(words, empty=True, digits=True, phone=phone)
+        mailbox = _folds_to(words | set(PLACEHOLDER_MAILBOXES), empty=True)
+    else:
+        words = frozenset(fold(w) for w in extra) - {""}
+        if not words:
             return "false"
-        listed = ", ".join(map(sql_str, user_words))
-        unschemed = _user_part_sql(column)
-        return (f"({fold_sql(column)} IN ({listed}) "
-                f"OR (strpos({column}, '@') > 0 AND {fold_sql(unschemed)} IN ({listed})))")
-    all_words = placeholder_words(extra)
-    words = ", ".join(sql_str(w) for w in sorted(all_words - {""}))
-    mailboxes = ", ".join(sql_str(w) for w in sorted({*PLACEHOLDER_MAILBOXES, *all_words}))
-    folded = fold_sql(column)
-    repeated = f"({_REPEATED})"
-    after_1 = f" OR regexp_full_match({folded}, '1({_REPEATED_AFTER_1})')" if phone else ""
-    unschemed = _user_part_sql(column)
-    return (f"({folded} = '' OR {folded} IN ({words}) "
-            f"OR regexp_full_match({folded}, '{repeated}'){after_1} "
-            f"OR (strpos({column}, '@') > 0 AND {fold_sql(unschemed)} IN ('', {mailboxes})))")
-
-
-def _user_part_sql(column: str) -> str:
-    """SQL: the user part of an address (before the last ``@``), lower-cased, without a scheme."""
-    user = f"regexp_extract(lower(trim({column})), '(?s)^(.*)@[^@]*$', 1)"
-    return f"regexp_replace({user}, '^({'|'.join(s[:-1] for s in _ADDRESS_SCHEMES)}):', '')"
+        bare = mailbox = _folds_to(words, empty=False)
+    schemes = "|".join(s[:-1] for s in _ADDRESS_SCHEMES)
+    # CASE, not OR: DuckDB computes both sides of an OR on every row of a projection.
+    unschemed = f"regexp_replace(lower(trim({column})), '^({schemes}):', '')"
+    return (f"CASE WHEN {column} IS NULL THEN NULL WHEN regexp_full_match(lower({column}), {sql_str(bare)}) THEN true "
+            f"WHEN strpos({column}, '@') > 0 THEN regexp_full_match({unschemed}, {sql_str(mailbox + '@[^@]*')}) "
+            "ELSE false END")
 
 
 def e164_placeholder_sql(column: str) -> str:

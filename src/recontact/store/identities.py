@@ -114,7 +114,7 @@ def _collect_row_idents(con: duckdb.DuckDBPyConnection, rows: str) -> None:
 def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
     """Add the identifiers and links of the rows ``new_rows`` selects (SQL over ``_staged s`` with
     ``s.rowid`` in file order) to ``identifiers`` and ``identifier_links``, counting contacts."""
-    import pyarrow as pa
+    import numpy as np
 
     from recontact.identity.email import is_valid_email, plain_email_sql
 
@@ -129,7 +129,8 @@ def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
     con.execute(f"""
         INSERT INTO identifiers (ident, seq, customer_key, first_key, contacts, valid, role, builtin_placeholder)
         SELECT ident, {base} - 1 + row_number() OVER (ORDER BY first), NULL, NULL, n,
-               NOT starts_with(ident, 'email:') OR {plain_email_sql(email)}, NULL, {defaults} IS NOT NULL
+               CASE WHEN starts_with(ident, 'email:') THEN {plain_email_sql(email)} ELSE true END, NULL,
+               {defaults} IS NOT NULL
         FROM (SELECT * FROM _seen ANTI JOIN identifiers USING (ident))
     """)
     # Addresses the plain-address expression did not vouch for: ask email-validator (distinct values).
@@ -137,7 +138,7 @@ def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
         f"SELECT ident FROM identifiers WHERE seq >= {base} AND NOT valid").fetchall()]
     good = [i for i in unsure if is_valid_email(i.partition(":")[2])]
     if good:
-        con.register("_good_emails", pa.table({"ident": good}))
+        con.register("_good_emails", {"ident": np.array(good, dtype=object)})
         con.execute("UPDATE identifiers SET valid = true FROM _good_emails g WHERE identifiers.ident = g.ident")
         con.unregister("_good_emails")
     _insert_links(con)
@@ -190,7 +191,6 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
     """Resolve every identifier into people with ``hygiene`` (inside the caller's transaction):
     keys and roles in ``identifiers``, events in ``key_history``, changed keys on ``contacts``."""
     import numpy as np
-    import pyarrow as pa
 
     from recontact.identity.resolve import resolve_people
 
@@ -217,13 +217,15 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
     people = resolve_people(n, links["a"], links["b"], code > 0, nodes["known"], nodes["contacts"],
                             hygiene.max_links, next_key, first=nodes["first"])
     code = np.where(people.hub, ROLES.index("hub"), code)
-    result = pa.table({
-        "seq": pa.array(np.asarray(nodes["seq"], dtype=np.int64)),
-        "customer_key": pa.array(people.target, pa.int64(), mask=people.target == 0),
-        "code": pa.array(code, pa.int64()),
-        "people": pa.array(people.touches, pa.int64(), mask=~people.hub),
-    })
-    con.register("_resolved", result)
+    # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table.
+    con.register("_resolved_np", {"seq": np.asarray(nodes["seq"], dtype=np.int64), "customer_key": people.target,
+                                  "code": np.asarray(code, dtype=np.int64), "people": people.touches,
+                                  "hub": people.hub})
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW _resolved AS
+        SELECT seq, nullif(customer_key, 0) AS customer_key, code, CASE WHEN hub THEN people END AS people
+        FROM _resolved_np
+    """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _changed AS
         SELECT i.ident, r.customer_key FROM identifiers i JOIN _resolved r USING (seq)
@@ -238,7 +240,8 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
               OR (identifiers.first_key IS NULL AND r.customer_key IS NOT NULL)
               OR identifiers.role IS DISTINCT FROM r.role OR identifiers.people IS DISTINCT FROM r.people)
     """)
-    con.unregister("_resolved")
+    con.execute("DROP VIEW _resolved")
+    con.unregister("_resolved_np")
     if people.events:
         con.executemany("INSERT INTO key_history VALUES (?, ?, ?, now())",
                         [[old, new or None, kind] for old, new, kind in people.events])

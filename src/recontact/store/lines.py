@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
+import numpy as np
 
 from recontact.importers.base import Reject, Scan, sql_ident
 from recontact.importers.csv_scan import MAX_LINE_BYTES, read_csv_sql
@@ -120,8 +120,8 @@ def _register_skipped(con: duckdb.DuckDBPyConnection, skipped: set[int]) -> None
     before: dict[int, int] = {}
     for j, line in enumerate(sorted(skipped)):
         before[line - j] = j + 1
-    con.register("_skipped_arrow", pa.table({"t": pa.array(list(before), pa.int64()),
-                                             "n": pa.array(list(before.values()), pa.int64())}))
+    con.register("_skipped_arrow", {"t": np.array(list(before), dtype=np.int64),
+                                    "n": np.array(list(before.values()), dtype=np.int64)})
 
 
 def _own_lines(con: duckdb.DuckDBPyConnection, unreadable: list[tuple[Reject, int]],

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
+import numpy as np
 
 from recontact.errors import InputFileError, StoreError
 from recontact.identity.email import normalize_email_sql
@@ -184,13 +184,13 @@ def slow_phones(con: duckdb.DuckDBPyConnection, region: str, placeholders: tuple
     if not raws:
         return
     classified = [classify_caller_id(r, region, placeholders) for r in raws]
-    table = pa.table({
-        "raw": raws,
-        "phone": [c.value if c.kind == "phone" else None for c in classified],
-        "extension": [c.value if c.kind == "extension" else None for c in classified],
-        "withheld": [c.kind == "withheld" for c in classified],
+    # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table.
+    con.register("_phone_lookup", {
+        "raw": np.array(raws, dtype=object),
+        "phone": np.array([c.value if c.kind == "phone" else None for c in classified], dtype=object),
+        "extension": np.array([c.value if c.kind == "extension" else None for c in classified], dtype=object),
+        "withheld": np.array([c.kind == "withheld" for c in classified], dtype=bool),
     })
-    con.register("_phone_lookup", table)
-    con.execute("UPDATE _staged SET phone = l.phone, extension = l.extension, withheld = l.withheld "
-                "FROM _phone_lookup l WHERE _staged.phone_raw = l.raw AND _staged.phone IS NULL")
+    con.execute("UPDATE _staged SET phone = CAST(l.phone AS VARCHAR), extension = CAST(l.extension AS VARCHAR), "
+                "withheld = l.withheld FROM _phone_lookup l WHERE _staged.phone_raw = l.raw AND _staged.phone IS NULL")
     con.unregister("_phone_lookup")
