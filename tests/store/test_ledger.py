@@ -226,5 +226,6 @@ def test_import_then_remove_leaves_flags_and_top_callers_as_before(first: list[C
         before = reports(db)
         s = desk.import_contacts(db, run(reference.write_csv(root / "b.csv", second), source="csv"), Settings())
         assert s.read == s.imported + s.duplicates + s.conflicts + s.rejected
-        desk.remove_import(db, Settings(), 2)
+        if s.already_imported is None:  # B's file may come out byte for byte A's: then there is no import 2
+            desk.remove_import(db, Settings(), 2)
         assert reports(db) == before
