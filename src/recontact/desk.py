@@ -148,7 +148,7 @@ def write_rejects(target: Path, summary: ImportSummary) -> None:
         w = csv.writer(f)
         w.writerow(["file", "line", "reason", "raw"])
         for r in sorted([*summary.rejects, *summary.conflicted], key=lambda r: r.line or 0):
-            w.writerow([r.file, r.line, _inert(r.reason), _inert(r.raw)])
+            w.writerow([r.file, r.line if r.unit == "line" else r.where(), _inert(r.reason), _inert(r.raw)])
 
 
 def _inert(text: str) -> str:

@@ -209,3 +209,14 @@ def test_source_overrides_detection(samples, run_import):
     s = run_import(samples / "twilio" / "call_log.csv", source="csv", column_map={"Start Time": "started_at"})
     assert s.source == "csv"
     assert not any(n.startswith("read as ") and "header has" in n for n in s.notes)
+
+
+def test_two_vendor_formats_claiming_one_file_is_an_error(tmp_path, run_import):
+    path = tmp_path / "both.csv"
+    path.write_text("Ticket ID,Created time,From,To,Direction,Status\n1,2026-01-05 09:00:00,+14155550134,"
+                    "+18005550100,inbound,completed\n")
+    with pytest.raises(InputFileError) as e:
+        run_import(path)
+    assert str(e.value) == (f"{path}: could be any of: twilio (header has From, To, Direction, Status); freshdesk "
+                            "(header has Ticket ID, Created time); say which with --source twilio|freshdesk")
+    assert run_import(path, source="twilio", column_map={"Created time": "started_at"}).imported == 1

@@ -62,7 +62,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings TOML 
 
 #: Values of ``--source``, for its help text without importing the importers (a test checks
 #: that this equals ``recontact.importers.FORMATS``).
-SOURCE_NAMES = ("asterisk", "twilio", "freeswitch", "jsonl", "csv")
+SOURCE_NAMES = ("asterisk", "twilio", "freeswitch", "zendesk", "freshdesk", "jsonl", "csv")
 
 
 def _settings(config: Path | None) -> Settings:
@@ -200,7 +200,7 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
         stdout.print(f"  [dim]note: {note}[/dim]", highlight=False)
     shown = sorted([*s.rejects, *s.conflicted], key=lambda r: r.line or 0)
     for r in shown[:10]:
-        stdout.print(f"  [red]line {r.line}[/red]: {r.reason}", highlight=False)
+        stdout.print(f"  [red]{r.where()}[/red]: {r.reason}", highlight=False)
     if s.rejects_file:
         more = f" ({len(shown) - 10:,} more)" if len(shown) > 10 else ""
         stdout.print(f"  every rejected or conflicting row{more}: {s.rejects_file}", highlight=False)

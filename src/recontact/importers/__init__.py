@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 from recontact.errors import InputFileError
-from recontact.importers import asterisk_cdr, freeswitch, generic_csv, jsonl, twilio
+from recontact.importers import asterisk_cdr, freeswitch, freshdesk, generic_csv, jsonl, twilio, zendesk
 from recontact.importers.text import decode_head, detect_encoding, read_head
 
 #: Format name -> module. Vendor formats are told apart by their own header or record; the
@@ -18,6 +18,8 @@ FORMATS: dict[str, ModuleType] = {
     asterisk_cdr.NAME: asterisk_cdr,
     twilio.NAME: twilio,
     freeswitch.NAME: freeswitch,
+    zendesk.NAME: zendesk,
+    freshdesk.NAME: freshdesk,
     jsonl.NAME: jsonl,
     generic_csv.NAME: generic_csv,
 }

@@ -54,6 +54,11 @@ class Reject:
     line: int | None
     reason: str
     raw: str = ""
+    unit: str = "line"  # what ``line`` counts: lines of the file, or records (Zendesk JSON over many lines)
+
+    def where(self) -> str:
+        """``line 5`` or ``record 5``."""
+        return f"{self.unit} {self.line}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,9 @@ class Scan:
     time_format: str | None = None
     notes: list[str] = field(default_factory=list)
     fields: tuple[str, ...] = tuple(CONTACT_FIELDS)
+    #: What ``_line`` numbers: ``"line"``, or ``"record"`` for a file whose records are not lines
+    #: (said in rejects and conflicts as ``record 5``).
+    unit: str = "line"
     skips: bool = False
     events: EventLog | None = None
 

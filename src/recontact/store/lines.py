@@ -136,7 +136,7 @@ def _own_lines(con: duckdb.DuckDBPyConnection, unreadable: list[tuple[Reject, in
     _register_skipped(con, set(lines))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _lines AS
-        SELECT s._line AS k, s._line + coalesce(sk.n, 0) AS line FROM _staged s
+        SELECT DISTINCT s._line AS k, s._line + coalesce(sk.n, 0) AS line FROM _staged s
         ASOF LEFT JOIN _skipped_arrow sk ON s._line >= sk.t
     """)
     con.unregister("_skipped_arrow")

@@ -145,19 +145,19 @@ def _classify(con: duckdb.DuckDBPyConnection, system: str) -> None:
                 "FROM _verdict v WHERE _staged.rowid = v.r")
 
 
-def _conflicts(con: duckdb.DuckDBPyConnection, file: str, line: str, system: str) -> list[Reject]:
-    """The conflicting rows, with their line and what they collide with."""
+def _conflicts(con: duckdb.DuckDBPyConnection, file: str, line: str, system: str, unit: str = "line") -> list[Reject]:
+    """The conflicting rows, with their line (or record) and what they collide with."""
     first_line = line.replace("s.rowid", "f.rowid").replace("s._line", "f._line")
     rows = con.execute(f"""
         SELECT {line}, 'conflict: contact_id "' || left(s.contact_id, 60) || '" ' ||
                CASE WHEN v.first_r IS NULL
                     THEN 'of system ' || {sql_str(system)} || ' was imported by import ' || v.other_import
-                         || coalesce(' (line ' || v.other_line || ')', '') || ' with other content'
-                    ELSE 'is also on line ' || {first_line} || ', with other content' END
+                         || coalesce(' ({unit} ' || v.other_line || ')', '') || ' with other content'
+                    ELSE 'is also on {unit} ' || {first_line} || ', with other content' END
         FROM _verdict v JOIN _staged s ON s.rowid = v.r LEFT JOIN _staged f ON f.rowid = v.first_r
         WHERE NOT v.same ORDER BY s.rowid
     """).fetchall()
-    return [Reject(file, int(n), str(reason)) for n, reason in rows]
+    return [Reject(file, int(n), str(reason), unit=unit) for n, reason in rows]
 
 
 def _event_log(con: duckdb.DuckDBPyConnection) -> bool:
@@ -320,6 +320,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         unreadable = structural_rejects(con, scan, file)
         line, structural = line_sql(con, scan, unreadable, bytes_from, lines_in_file)
         rejects = sorted(structural + value_rejects(con, file, line), key=lambda r: r.line or 0)
+        rejects = [replace(r, unit=scan.unit) for r in rejects]
         if scan.events is not None:
             folded = fold_events(con, scan.events)
             summary.folded = folded.folded
@@ -334,7 +335,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
             empty = f" (the file has no rows{' after its header' if scan.header_lines else ''})" if rows == 0 else ""
             raise InputFileError(f"{file}: no valid contact in {rows} rows{empty}{first}")
         _classify(con, system)
-        summary.conflicted = _conflicts(con, file, line, system)
+        summary.conflicted = _conflicts(con, file, line, system, scan.unit)
         if summary.conflicted:
             summary.notes.extend(_conflict_notes(con, system, len(summary.conflicted)))
         _report(progress, 70.0)
