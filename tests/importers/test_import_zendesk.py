@@ -81,6 +81,7 @@ def test_ticket_fields(folder, run_import, contact_rows):
 def test_talk_calls_are_numbered_by_record(folder, run_import, contact_rows):
     s = run_import(folder / "talk_calls.json")
     assert (s.read, s.imported, s.duplicates, s.rejected, s.folded) == (6, 3, 0, 2, 1)
+    assert (s.withheld, s.unidentified) == (0, 0)  # Talk exports carry no caller id: none is withheld
     assert [(r.line, r.unit, r.reason) for r in s.rejects] == [
         (4, "record", 'call direction "sideways" is not inbound or outbound'),
         (5, "record", "started_at is missing"),

@@ -120,7 +120,7 @@ def test_a_directory_exits_non_zero(samples, store_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--map", "Caller ID"], "--map 'Caller ID': write it as \"SOURCE COLUMN=field\""),
-    (["--source", "zendesk"], "unknown --source 'zendesk'"),
+    (["--source", "nosuch"], "unknown --source 'nosuch'"),
     (["--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
 ])
 def test_bad_options_exit_non_zero_with_a_message(samples, store_path, args, message):

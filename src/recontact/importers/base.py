@@ -109,6 +109,9 @@ class Scan:
     unit: str = "line"
     skips: bool = False
     events: EventLog | None = None
+    #: The scan selects ``_no_caller_id`` (boolean): rows whose source record has no caller id at
+    #: all (a Zendesk Talk call, a ticket), so an empty phone on them is not a withheld caller id.
+    no_caller_id: bool = False
 
 
 class Importer(Protocol):

@@ -165,7 +165,7 @@ def _select(options: ImportOptions) -> tuple[str, tuple[str, ...]]:
     # The export sends a ticket again each time it changes: its versions fold into one contact, the
     # latest (by updated_at) winning. A deleted ticket is skipped.
     items += (f", {cols['contact_id']} AS _event_id, TRY_CAST({key('updated_at')} AS TIMESTAMPTZ) AS _event_order_1, "
-              f"({ticket} AND {status} = 'deleted') AS _skip")
+              f"({ticket} AND {status} = 'deleted') AS _skip, ({cols['phone']}) IS NULL AS _no_caller_id")
     reject = (f"CASE WHEN {r} IS NULL THEN 'not valid JSON' "
               f"WHEN json_type({r}) <> 'OBJECT' THEN 'a ' || rec.kind || ' that is not a JSON object' "
               f"WHEN ({r}->>'id') IS NULL THEN 'a ' || rec.kind || ' without an id' "
@@ -204,6 +204,6 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
            f"LEFT JOIN metrics m ON m.tid = (rec.r->>'id') AND rec.kind = 'ticket' "
            f"ORDER BY rec._seq, rec._idx")
     return Scan(sql=sql, header_lines=0, own_lines=True, time_format=options.time_format, notes=notes,
-                rejects_table=rejects, encoding=encoding, unit=unit, skips=True, fields=fields,
+                rejects_table=rejects, encoding=encoding, unit=unit, skips=True, fields=fields, no_caller_id=True,
                 events=EventLog(id_column="id", order=("updated_at",)),
                 reader_reasons={"TOO MANY COLUMNS": "not valid JSON (a raw control character in the line)"})

@@ -78,7 +78,8 @@ def typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[s
         "CAST(NULL AS VARCHAR) AS extension",
         "nullif(trim(_raw_phone), '') AS phone_raw",
         # An empty caller id on a call is withheld; withheld words are spotted with the slow path.
-        "(nullif(trim(_raw_phone), '') IS NULL AND coalesce(channel = 'phone', false)) AS withheld",
+        "(nullif(trim(_raw_phone), '') IS NULL AND coalesce(channel = 'phone', false)"
+        f"{' AND NOT coalesce(_no_caller_id, false)' if scan.no_caller_id else ''}) AS withheld",
         f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({content}) ELSE contact_id END AS dedupe_key",
         "_extra AS extra",
     ]
@@ -145,6 +146,8 @@ def carried_columns(scan: Scan) -> list[str]:
         out.append("_skip")
     if scan.events is not None:
         out += ["_event_id", *(f"_event_order_{i}" for i in range(1, len(scan.events.order) + 1))]
+    if scan.no_caller_id:
+        out.append("_no_caller_id")
     return out
 
 
