@@ -212,13 +212,14 @@ def kpis(db: Path, settings: Settings, *, by: By = None, since: date | None = No
         if period:  # resolved tickets count in the period they were resolved in
             tickets = tickets.mutate(_resolved_start=period_start(tickets.resolved_at, period))  # type: ignore[arg-type]
             resolved_group = ["_resolved_start" if g == "period_start" else g for g in group]
-        flows = [ticket_flow(t, group, resolved_group) for t in (
-            tickets.filter(_in_range(tickets.started_at, settings, since, until)),
-            tickets.filter(_in_range(tickets.resolved_at, settings, since, until)),
-            tickets)]
-        opened = flows[0][0].to_pyarrow().to_pylist()
-        resolved = flows[1][1].to_pyarrow().to_pylist()
-        all_opened, all_resolved = (x.to_pyarrow().to_pylist() for x in flows[2])
+        with tickets.cache() as once:  # a temporary table: the three flows read it, not the contacts
+            flows = [ticket_flow(t, group, resolved_group) for t in (
+                once.filter(_in_range(once.started_at, settings, since, until)),
+                once.filter(_in_range(once.resolved_at, settings, since, until)),
+                once)]
+            opened = flows[0][0].to_pyarrow().to_pylist()
+            resolved = flows[1][1].to_pyarrow().to_pylist()
+            all_opened, all_resolved = (x.to_pyarrow().to_pylist() for x in flows[2])
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in rows:
         merged[tuple(r[g] for g in group)] = {**r, "tickets_opened": 0, "tickets_resolved": 0,

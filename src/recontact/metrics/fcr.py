@@ -123,8 +123,10 @@ TICKET_ATTRIBUTES = ("started_at", "agent_id", "team", "queue", "channel", "cate
 
 
 def _extra_number(extra: Any, name: str) -> Any:
-    """The number kept under ``name`` in a contact's ``extra`` JSON (null when absent or not a number)."""
-    return extra.cast("json")[name].unwrap_as("string").try_cast("float64")
+    """The number kept under ``name`` in a contact's ``extra`` JSON (null when absent or not a number;
+    JSON is parsed only where the name appears)."""
+    number = extra.cast("json")[name].unwrap_as("string").try_cast("float64")
+    return ibis.ifelse(extra.contains(f'"{name}"'), number, ibis.null("float64"))
 
 
 def ticket_outcomes(contacts: Any) -> Any:
