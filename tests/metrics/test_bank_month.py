@@ -127,3 +127,20 @@ def test_bank_kpis(bank: tuple[Path, list[dict[str, Any]]]) -> None:
     })
     weeks = scorecard.kpis(db, Settings(timezone=TZ), by="week")
     assert sum(w["offered"] for w in weeks) == len(rows)
+
+
+def test_bank_through_its_mapping_profile_gives_the_same_figures(shared_data: Path, tmp_path: Path,
+                                                               bank: tuple[Path, list[dict[str, Any]]]) -> None:
+    """``recontact import … --profile anonymous-bank`` reads the file as this test does: the
+    reports on both stores are equal."""
+    profiles = pytest.importorskip("recontact.importers.profiles", reason="mapping profiles not in this tree yet")
+    path = shared_data / "anonymous-bank-callcenter" / "data_anonymous_bank_february.txt"
+    options, source, system, desk_tz = profiles.with_profile("anonymous-bank", ImportOptions(), frozenset(),
+                                                             None, None)
+    db = tmp_path / "profile.duckdb"
+    desk.import_contacts(db, desk.ImportRequest(path, source=source, options=options, system=system,
+                                                desk_timezone=desk_tz), Settings())
+    config = Settings(timezone=TZ)
+    for report in (scorecard.fcr, scorecard.repeat_drivers, scorecard.kpis):
+        assert report(db, config) == report(bank[0], config)
+    assert scorecard.fcr(db, config, by="week") == scorecard.fcr(bank[0], config, by="week")
