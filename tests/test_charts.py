@@ -51,3 +51,10 @@ def test_svg_is_valid_xml_with_the_title(tmp_path: Path) -> None:
 def test_unknown_suffix(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match=r"c\.jpg: a chart is written as"):
         charts.save(charts.fcr_chart(FCR_WEEKS, "week"), tmp_path / "c.jpg")
+
+
+def test_kpi_trend_leaves_out_rates_never_measured() -> None:
+    rows = [{"period": "1999-W05", "abandonment": 0.17, "service_level": 0.53, "escalation_rate": None,
+             "truck_roll_rate": None}]
+    spec = charts.kpis_chart(rows, ["week"])
+    assert {v["series"] for v in charts.chart_data(spec)} == {"abandonment", "service level"}

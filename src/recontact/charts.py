@@ -221,7 +221,8 @@ def kpis_chart(rows: Sequence[Mapping[str, Any]], by: str | Sequence[str] | None
     period, other = _keys(by)
     if period and other:
         return _rates_chart(rows, by, {"contacts": "contacts"}, "Contacts", percent=False, y_title="contacts")
-    return _rates_chart(rows, by, KPI_RATES, "Desk KPIs")
+    measured = {k: v for k, v in KPI_RATES.items() if any(r[k] is not None for r in rows)}  # no empty legends
+    return _rates_chart(rows, by, measured or KPI_RATES, "Desk KPIs")
 
 
 def drivers_chart(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
