@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from recontact.cases.settings import CasesSettings, RoutingSettings
 from recontact.errors import ConfigError
 from recontact.rules.spec import DEFAULT_RULES, Duration, Rule
 
@@ -94,6 +95,10 @@ class Settings(BaseModel):
     asterisk: AsteriskSettings = Field(default_factory=lambda: AsteriskSettings(),
                                        description="The desk's own Asterisk extensions, queues and contexts "
                                                    "([asterisk] table): they decide a call's direction.")
+    cases: CasesSettings = Field(default_factory=lambda: CasesSettings(),
+                                 description="[cases]: opening cases on import, SLA per state, resolution codes.")
+    routing: RoutingSettings = Field(default_factory=lambda: RoutingSettings(),
+                                     description="[routing]: who owns a new case, pool capacity, priority weights.")
 
     @field_validator("repeat_window")
     @classmethod
