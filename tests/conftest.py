@@ -141,3 +141,6 @@ def desk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(app, ["import", str(tmp / "desk.csv"), "--db", str(db), "--output", "json"])
     assert result.exit_code == 0, result.output
     return db
+
+
+from cases_support import cases_db, pg_database  # noqa: E402,F401  (the cases layer's fixtures, on SQLite and PostgreSQL)
