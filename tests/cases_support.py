@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -28,11 +28,48 @@ def pg_required() -> bool:
 
 @dataclass
 class CasesDb:
-    """Where one test's stores are: ``db`` the DuckDB store path, ``url`` the cases store's URL."""
+    """Where one test's stores are: ``db`` the DuckDB store path, ``url`` the cases store's URL;
+    ``use_another()`` points ``RECONTACT_DATABASE_URL`` at a second, empty cases store (for tests
+    that compare two DuckDB stores' cases) and returns its URL."""
 
     kind: str  # sqlite | postgresql
     db: Path
     url: str
+    monkeypatch: pytest.MonkeyPatch
+    _extra: list[str] = field(default_factory=list)
+    _base: str = ""
+
+    def use_another(self) -> str:
+        if self.kind == "sqlite":
+            url = f"sqlite:///{self.db.parent / f'other-{len(self._extra)}.sqlite'}"
+        else:
+            schema = _new_schema(self._base)
+            self._extra.append(schema)
+            url = f"{self._base}?options=-csearch_path%3D{schema}"
+        self.monkeypatch.setenv(cases_db_module.DATABASE_URL_ENV, url)
+        return url
+
+
+def _new_schema(base: str) -> str:
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(base)
+    with engine.begin() as con:
+        con.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    return schema
+
+
+def _drop_schemas(base: str, schemas: list[str]) -> None:
+    import sqlalchemy as sa
+
+    cases_db_module.forget_engines()
+    engine = sa.create_engine(base)
+    with engine.begin() as con:
+        for schema in schemas:
+            con.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +102,7 @@ def cases_db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     db = tmp_path / "store.duckdb"
     if request.param == "sqlite":
         monkeypatch.delenv(cases_db_module.DATABASE_URL_ENV, raising=False)
-        yield CasesDb("sqlite", db, cases_db_module.database_url(db))
+        yield CasesDb("sqlite", db, cases_db_module.database_url(db), monkeypatch)
         cases_db_module.forget_engines()
         return
     base = request.getfixturevalue("pg_database")
@@ -74,18 +111,11 @@ def cases_db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
         if pg_required():
             pytest.fail(f"{message} ({PG_ENV}=required)")
         pytest.skip(message)
-    import sqlalchemy as sa
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(base)
-    with engine.begin() as con:
-        con.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    schema = _new_schema(base)
     url = f"{base}?options=-csearch_path%3D{schema}"
     monkeypatch.setenv(cases_db_module.DATABASE_URL_ENV, url)
+    handle = CasesDb("postgresql", db, url, monkeypatch, [schema], base)
     try:
-        yield CasesDb("postgresql", db, url)
+        yield handle
     finally:
-        cases_db_module.forget_engines()
-        with engine.begin() as con:
-            con.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+        _drop_schemas(base, handle._extra)

@@ -80,12 +80,15 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     try:
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
+            cases = _cases_hook(db, settings, store)
             summary = import_file(store, request.path, importer, options, system=request.system,
                                   hygiene=Hygiene.from_settings(settings), progress=progress)
             if read_in:
                 summary.notes.append(read_in)
             if request.desk_timezone:
                 remember_timezone(store, request.desk_timezone, summary)
+            if cases is not None and summary.import_id:
+                summary.notes.append(_open_cases(cases, store, summary.import_id))
     except BaseException:
         if created:  # a failed first import leaves no empty store behind
             remove_store(db)
@@ -97,6 +100,33 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
         write_rejects(target, summary)
         summary.rejects_file = str(target)
     return summary
+
+
+def _cases_hook(db: Path, settings: Settings, store: Store) -> Any:
+    """The cases layer's import hook (``[cases] open_on_import``), told the key history before the import."""
+    if not settings.cases.open_on_import:
+        return None
+    from recontact.cases.service import ImportHook
+
+    hook = ImportHook(db, settings)
+    hook.before(store)
+    return hook
+
+
+def _open_cases(hook: Any, store: Store, import_id: int) -> str:
+    """Open cases for the new flag episodes of the customers import ``import_id`` touched; a note
+    saying what happened. The import is committed already: when the cases store fails, the note
+    says so and ``recontact cases sync`` catches up later."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from recontact.errors import RecontactError
+
+    try:
+        done = hook.after(store, import_id)
+    except (SQLAlchemyError, RecontactError) as e:
+        return f"cases NOT opened ({str(e).splitlines()[0]}); run recontact cases sync once the cases store works"
+    return (f"cases: {done.opened:,} opened, {done.attached:,} flag episodes attached to open cases "
+            f"({done.episodes:,} episodes of {done.customers:,} customers evaluated)")
 
 
 def configured_options(store: Store, request: ImportRequest, settings: Settings) -> tuple[ImportOptions, str | None]:

@@ -110,7 +110,7 @@ def check_actor(session: Session, actor: str) -> None:
         raise CaseError(f"{actor} is a viewer: viewers cannot change cases")
 
 
-def _notice(case: Case, kind: str, actor: str, at: datetime, **kw: Any) -> CaseNotice:
+def notice(case: Case, kind: str, actor: str, at: datetime, **kw: Any) -> CaseNotice:
     return CaseNotice(kind=kind, case_id=case.id, customer_key=case.customer_key, rule=case.rule,
                       category=case.category, at=at, actor=actor,
                       owner=case.owner.username if case.owner else None, state=case.state, **kw)
@@ -157,7 +157,7 @@ def transition(session: Session, case_id: int, to: str, *, actor: str, at: datet
     record(session, case, actor=actor, kind="reopened" if reopening else "transition", at=at, before=before,
            reason=reason, from_state=source, to_state=to,
            data={"resolution_code": resolution_code} if resolution_code else None)
-    return [_notice(case, "transition", actor, at, detail={"from": source, "to": to, "reason": reason})]
+    return [notice(case, "transition", actor, at, detail={"from": source, "to": to, "reason": reason})]
 
 
 def assign(session: Session, case_id: int, username: str | None, *, actor: str, at: datetime,
@@ -178,7 +178,7 @@ def assign(session: Session, case_id: int, username: str | None, *, actor: str, 
     case.updated_at = at
     record(session, case, actor=actor, kind="assigned", at=at, before=before, reason=reason,
            data={"from": previous, "to": username})
-    return [_notice(case, "assigned", actor, at, previous_owner=previous)]
+    return [notice(case, "assigned", actor, at, previous_owner=previous)]
 
 
 def escalate(session: Session, case_id: int, to: str, *, actor: str, at: datetime, user: str | None = None,
@@ -198,7 +198,7 @@ def escalate(session: Session, case_id: int, to: str, *, actor: str, at: datetim
     case.updated_at = at
     record(session, case, actor=actor, kind="escalated", at=at, before=before, reason=reason,
            data={"to": to, "user": user})
-    return [_notice(case, "escalated", actor, at, detail={"to": to, "user": user, "reason": reason})]
+    return [notice(case, "escalated", actor, at, detail={"to": to, "user": user, "reason": reason})]
 
 
 def add_note(session: Session, case_id: int, text: str, *, actor: str, at: datetime) -> list[CaseNotice]:
