@@ -117,14 +117,11 @@ def _open_cases(hook: Any, store: Store, import_id: int) -> str:
     """Open cases for the new flag episodes of the customers import ``import_id`` touched; a note
     saying what happened. The import is committed already: when the cases store fails, the note
     says so and ``recontact cases sync`` catches up later."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from recontact.errors import RecontactError
-
     try:
         done = hook.after(store, import_id)
-    except (SQLAlchemyError, RecontactError) as e:
-        return f"cases NOT opened ({str(e).splitlines()[0]}); run recontact cases sync once the cases store works"
+    except Exception as e:  # the contacts are in whatever happens to the cases store or a listener
+        first = (str(e).splitlines() or [type(e).__name__])[0]
+        return f"cases NOT opened ({first}); run recontact cases sync once the cases store works"
     return (f"cases: {done.opened:,} opened, {done.attached:,} flag episodes attached to open cases "
             f"({done.episodes:,} episodes of {done.customers:,} customers evaluated)")
 

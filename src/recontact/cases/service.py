@@ -218,7 +218,17 @@ def timeline(case: dict[str, Any]) -> list[dict[str, Any]]:
         about = f" ({f['category']})" if f["category"] else ""
         items.append({"at": f["crossed_at"], "what": "flag", "text": f"{f['rule']}{about}: {f['count']} contacts"})
     for e in case["events"]:
-        move = f" {e['from_state']} -> {e['to_state']}" if e["to_state"] and e["from_state"] else ""
+        if e["kind"] in ("note", "outreach"):  # listed from their own tables below
+            continue
+        data = e["data"] or {}
+        if e["kind"] == "assigned":
+            move = f" {data.get('from') or 'none'} -> {data.get('to') or 'none'}"
+        elif e["kind"] == "escalated":
+            move = f" to {data.get('to')}{' ' + data['user'] if data.get('user') else ''}"
+        elif e["kind"] == "opened":
+            move = f" (owner {data.get('owner') or 'none'}, routed by {data.get('routed_by')})"
+        else:
+            move = f" {e['from_state']} -> {e['to_state']}" if e["to_state"] and e["from_state"] else ""
         why = f": {e['reason']}" if e["reason"] else ""
         items.append({"at": e["at"], "what": e["kind"], "text": f"{e['actor']}{move}{why}"})
     for n in case["notes"]:

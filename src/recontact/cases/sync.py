@@ -44,6 +44,7 @@ from recontact.store.contacts import Store
 GroupKey = tuple[int, str, str | None]  # customer, rule, category (None unless a same-category rule)
 EpisodeId = tuple[int, str, str | None, datetime]
 _CHUNK = 900  # keys per IN list (SQLite allows 32766 parameters; stay well below)
+_WHOLESALE = 5 * _CHUNK  # more keys than this: read every case and filter in Python
 
 
 @dataclass(frozen=True)
@@ -88,29 +89,51 @@ def _utc(ts: datetime) -> datetime:
 
 
 def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int] | None) -> list[Episode]:
-    """Every flag episode of ``rules`` for ``customers`` (None: everyone), oldest crossing first."""
+    """Every flag episode of ``rules`` for ``customers`` (None: everyone), oldest crossing first.
+
+    The one flag definition (``rules/batch.py``), compiled once by Ibis and then answered from the
+    compiled-SQL cache (engines/compiled.py): an import must not pay Ibis' compile time. The
+    customers are a temporary table the compiled SQL joins to."""
+    import json
+
     import pyarrow as pa
 
-    from recontact.engines.duckdb import set_timezone
-    from recontact.metrics.contacts import countable_inbound
-    from recontact.rules.batch import flags, latest_contact
+    from recontact.engines.compiled import cached_sql, fetch_dicts
 
     if not rules:
         return []
-    con = store.ibis()
-    contacts = con.table("contacts")
-    counted = countable_inbound(contacts)
-    if customers is not None:
-        keys = pa.table({"customer_key": pa.array(sorted(set(customers)), pa.int64())})
-        counted = counted.filter(counted.customer_key.isin(con.create_table("_case_customers", keys, temp=True,
-                                                                             overwrite=True).customer_key))
-    expr = flags(counted, rules, latest_contact(contacts)).order_by(["crossed_at", "rule", "customer_key", "category"])
+    con = store.con
+    narrowed = customers is not None
+    if narrowed:
+        keys = pa.table({"customer_key": pa.array(sorted(set(customers or ())), pa.int64())})
+        con.register("_case_keys", keys)
+        con.execute("CREATE OR REPLACE TEMP TABLE _case_customers AS SELECT customer_key FROM _case_keys")
+        con.unregister("_case_keys")
+
+    def build() -> str:
+        from recontact.engines.duckdb import set_timezone
+        from recontact.metrics.contacts import countable_inbound
+        from recontact.rules.batch import flags, latest_contact
+
+        backend = store.ibis()
+        contacts = backend.table("contacts")
+        counted = countable_inbound(contacts)
+        if narrowed:
+            wanted = backend.table("_case_customers", database="temp")
+            counted = counted.filter(counted.customer_key.isin(wanted.customer_key))
+        expr = flags(counted, rules, latest_contact(contacts)).order_by(
+            ["crossed_at", "rule", "customer_key", "category"])
+        sql = str(backend.compile(expr))
+        set_timezone(con, "UTC")
+        return sql
+
+    inputs = json.dumps([[r.model_dump_json() for r in rules], narrowed])
+    sql = cached_sql("case-episodes", inputs, build)
     try:
-        rows = expr.to_pyarrow().to_pylist()
+        rows = fetch_dicts(con, sql)
     finally:
-        if customers is not None:
-            store.con.execute("DROP TABLE IF EXISTS _case_customers")
-        set_timezone(store.con, "UTC")
+        if narrowed:
+            con.execute("DROP TABLE IF EXISTS _case_customers")
     return [Episode(int(r["customer_key"]), r["rule"], r["category"], _utc(r["crossed_at"]), int(r["count"]),
                     r["contact_id"], _utc(r["closed_at"]) if r["closed_at"] is not None else None) for r in rows]
 
@@ -185,6 +208,9 @@ def _load(session: Session, keys: set[int] | None) -> tuple[list[Case], list[Cas
     flag_q = select(CaseFlag)
     if keys is None:
         return list(session.scalars(open_q)), list(session.scalars(flag_q))
+    if len(keys) > _WHOLESALE:  # one query each beats many IN lists
+        return ([c for c in session.scalars(open_q) if c.customer_key in keys],
+                [f for f in session.scalars(flag_q) if f.customer_key in keys])
     cases: list[Case] = []
     flags: list[CaseFlag] = []
     for part in _chunks(sorted(keys)):
