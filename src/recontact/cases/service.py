@@ -21,7 +21,7 @@ from recontact.cases.db import now as wall_clock
 from recontact.cases.db import open_engine, session_scope
 from recontact.cases.hooks import CaseNotice
 from recontact.cases.models import Case, CaseEvent, CaseFlag, Note, Outreach, Role, User
-from recontact.cases.sync import SyncSummary, key_history_rows, sync, touched_customers
+from recontact.cases.sync import SyncSummary, key_history_rows, store_identifiers, sync, touched_customers
 from recontact.config import Settings
 from recontact.errors import CaseError
 from recontact.store.contacts import Store
@@ -88,22 +88,14 @@ def _local(ts: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 def identifiers_by_key(db: Path, settings: Settings, keys: Sequence[int]) -> dict[int, list[str]]:
     """Every ``kind:value`` of each customer (the order of ``desk.identifiers_of``); {} without a store."""
+    from recontact.cases.sync import store_identifiers
     from recontact.desk import open_for_reading
-    from recontact.schema import IDENTIFIER_KINDS
     from recontact.store.contacts import store_exists
 
     if not keys or not store_exists(db):
         return {}
-    rank = {kind: i for i, kind in enumerate(IDENTIFIER_KINDS)}
-    out: dict[int, list[str]] = {}
     with open_for_reading(db, settings) as store:
-        rows = store.con.execute("SELECT customer_key, ident FROM identifiers WHERE customer_key IN "
-                                 "(SELECT unnest($keys))", {"keys": sorted(set(keys))}).fetchall()
-    for key, ident in rows:
-        out.setdefault(int(key), []).append(ident)
-    for idents in out.values():
-        idents.sort(key=lambda i: (rank.get(i.partition(":")[0], len(rank)), i))
-    return out
+        return store_identifiers(store, keys)
 
 
 #: Columns of ``cases list`` (the JSON contract; docs/cli.md).
@@ -248,7 +240,7 @@ def _change(db: Path, settings: Settings, case_id: int, action: Callable[[Sessio
     engine = open_engine(db)
     with session_scope(engine) as session:
         notices = action(session, at)
-        hooks.dispatch(session, notices)
+        hooks.dispatch(session, notices, settings, lambda keys: identifiers_by_key(db, settings, keys))
     return show_row(db, settings, case_id, now=at)
 
 
@@ -450,5 +442,5 @@ def open_top(db: Path, settings: Settings, period: str, n: int, *, on: date | No
                     notices.append(workflow.notice(case, "assigned", actor, at, detail={"routed_by": step}))
                 opened.append({"case_id": case.id, "customer_key": r["customer_key"], "rank": r["rank"],
                                "contacts": r["contacts"], "owner": owner.username if owner else None})
-            hooks.dispatch(session, notices)
+            hooks.dispatch(session, notices, settings, lambda keys: store_identifiers(store, keys))
     return {"period": label, "opened": opened, "skipped": skipped}

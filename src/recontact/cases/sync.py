@@ -288,8 +288,26 @@ def sync(session: Session, store: Store, settings: Settings, customers: Iterable
         summary.attached = len(attach)
     session.flush()
     _refresh_opened_at(session, [c for c in groups.values()], at)
-    hooks.dispatch(session, summary.notices)
+    hooks.dispatch(session, summary.notices, settings, lambda keys: store_identifiers(store, keys))
     return summary
+
+
+def store_identifiers(store: Store, keys: Sequence[int]) -> dict[int, list[str]]:
+    """Each customer's ``kind:value`` identifiers, read from an open contact store (the order of
+    ``desk.identifiers_of``: phones, extensions, e-mails, accounts, employee ids)."""
+    from recontact.schema import IDENTIFIER_KINDS
+
+    if not keys:
+        return {}
+    rank = {kind: i for i, kind in enumerate(IDENTIFIER_KINDS)}
+    out: dict[int, list[str]] = {}
+    rows = store.con.execute("SELECT customer_key, ident FROM identifiers WHERE customer_key IN "
+                             "(SELECT unnest($keys))", {"keys": sorted(set(keys))}).fetchall()
+    for key, ident in rows:
+        out.setdefault(int(key), []).append(ident)
+    for idents in out.values():
+        idents.sort(key=lambda i: (rank.get(i.partition(":")[0], len(rank)), i))
+    return out
 
 
 def _flag_row(case_id: int, ep: Episode, at: datetime) -> dict[str, Any]:
