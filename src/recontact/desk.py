@@ -122,8 +122,9 @@ def _open_cases(hook: Any, store: Store, import_id: int) -> str:
     except Exception as e:  # the contacts are in whatever happens to the cases store or a listener
         first = (str(e).splitlines() or [type(e).__name__])[0]
         return f"cases NOT opened ({first}); run recontact cases sync once the cases store works"
+    who = "every customer" if done.customers is None else f"{done.customers:,} customers"
     return (f"cases: {done.opened:,} opened, {done.attached:,} flag episodes attached to open cases "
-            f"({done.episodes:,} episodes of {done.customers:,} customers evaluated)")
+            f"({done.episodes:,} episodes of {who} evaluated)")
 
 
 def configured_options(store: Store, request: ImportRequest, settings: Settings) -> tuple[ImportOptions, str | None]:
@@ -209,8 +210,32 @@ def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any
         except BaseException:
             store.con.execute("ROLLBACK")
             raise
+        if settings.cases.open_on_import and _has_cases(db):
+            # cases keep the episodes the removed contacts made, marked no longer live
+            _open_cases(_CasesResync(db, settings), store, import_id)
     row["imported_at"] = _local(row["imported_at"], settings)
     return row
+
+
+def _has_cases(db: Path) -> bool:
+    """Whether a cases store may hold cases for ``db`` (a server by URL, or the SQLite file beside it)."""
+    import os
+
+    from recontact.cases.db import DATABASE_URL_ENV, sqlite_path
+
+    return bool(os.environ.get(DATABASE_URL_ENV)) or sqlite_path(db).exists()
+
+
+class _CasesResync:
+    """After an import's removal: every customer's cases brought up to date (``_open_cases`` hook)."""
+
+    def __init__(self, db: Path, settings: Settings) -> None:
+        self.db, self.settings = db, settings
+
+    def after(self, store: Store, import_id: int) -> Any:
+        from recontact.cases.service import sync_store
+
+        return sync_store(store, self.db, self.settings, None)
 
 
 def open_for_reading(db: Path, settings: Settings) -> Store:

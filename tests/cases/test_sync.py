@@ -153,3 +153,17 @@ def test_merged_customers_keep_one_open_case(cases_db: CasesDb, tmp_path: Path) 
     once = db.with_name("once.duckdb")
     _import(once, write_csv(tmp_path / "all.csv", ann + link))
     assert _by_identity(once, settings) == open_ones
+
+
+def test_removing_an_import_leaves_its_episodes_on_the_case_not_live(cases_db: CasesDb, tmp_path: Path) -> None:
+    db, settings = cases_db.db, Settings()
+    _import(db, write_csv(tmp_path / "a.csv", _calls(T0, 5, phone="4155550101", prefix="a")))
+    second = _import(db, write_csv(tmp_path / "b.csv", _calls(T0 + timedelta(days=60), 5, phone="4155550101",
+                                                              prefix="b")))
+    (case,) = service.list_cases(db, settings)
+    assert case["flags"] == 2
+    desk.remove_import(db, settings, second.import_id)
+    (case,) = service.list_cases(db, settings)
+    assert case["flags"] == 1
+    shown = service.show_case(db, settings, case["case_id"])
+    assert [f["live"] for f in shown["case_flags"]] == [True, False]
