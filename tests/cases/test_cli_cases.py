@@ -100,3 +100,29 @@ def test_overdue_and_reopen(cases_db: CasesDb, tmp_path: Path) -> None:
     assert (row["state"], row["resolution_code"]) == ("in_progress", None)
     err = run("cases", "show", "999", "--db", db, ok=False)
     assert err.startswith("error: no case 999")
+
+
+def test_open_top_opens_cases_for_the_weeks_top_callers_without_one(cases_db: CasesDb, tmp_path: Path) -> None:
+    db = str(cases_db.db)
+    config = tmp_path / "recontact.toml"
+    config.write_text('[[rules]]\nname = "r"\nmin_contacts = 4\nwindow = "7d"\n', encoding="utf-8")
+    contacts = (calls(T0, 4, "a", phone="4155550101") + calls(T0, 3, "b", phone="4155550102")
+                + calls(T0, 2, "c", phone="4155550103") + calls(T0, 1, "d", phone="4155550104"))
+    run("import", str(write_csv(tmp_path / "a.csv", contacts)), "--db", db, "--source", "csv", "--config", str(config))
+    (flagged,) = json.loads(run("cases", "list", "--db", db, "--config", str(config), "-o", "json"))
+    out = json.loads(run("cases", "open-top", "--period", "week", "--n", "3", "--db", db, "--config", str(config),
+                         "-o", "json"))
+    assert out["period"] == "2026-W10"
+    assert [(o["rank"], o["contacts"]) for o in out["opened"]] == [(2, 3), (3, 2)]
+    assert [(s["rank"], s["why"], s["case_id"]) for s in out["skipped"]] == [(1, "has an open case",
+                                                                                flagged["case_id"])]
+    again = json.loads(run("cases", "open-top", "--period", "week", "--n", "3", "--db", db, "--config", str(config),
+                           "-o", "json"))
+    assert again["opened"] == [] and len(again["skipped"]) == 3
+    cases = json.loads(run("cases", "list", "--db", db, "--config", str(config), "-o", "json"))
+    top = [c for c in cases if c["source"] == "top"]
+    by_key = {c["customer_key"]: c for c in top}
+    assert {(c["rule"], c["category"]) for c in top} == {("top-week", "2026-W10")}
+    assert set(by_key) == {o["customer_key"] for o in out["opened"]}
+    second = out["opened"][0]["customer_key"]  # 3 calls, the latest at T0 + 2 days
+    assert by_key[second]["opened_at"] == (T0 + timedelta(days=2)).isoformat()
