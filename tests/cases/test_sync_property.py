@@ -24,7 +24,8 @@ from reference import Contact
 
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(contacts=st.one_of(reference.contact_sets(max_size=24), reference.burst_sets(max_bursts=4)), batches=st.integers(1, 3), data=st.data())
+@given(contacts=st.one_of(reference.contact_sets(max_size=24), reference.burst_sets(max_bursts=4)),
+       batches=st.integers(1, 3), data=st.data())
 def test_cases_in_batches_match_the_reference(contacts: list[Contact], batches: int, data: st.DataObject,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(cases_db.DATABASE_URL_ENV, raising=False)
