@@ -144,7 +144,8 @@ def touched_customers(store: Store, import_id: int, history_from: int) -> set[in
     keys = {int(k) for (k,) in store.con.execute(
         "SELECT DISTINCT customer_key FROM contacts WHERE import_id = ? AND customer_key IS NOT NULL",
         [import_id]).fetchall()}
-    for old, new in store.con.execute("SELECT old_key, new_key FROM key_history OFFSET ?", [history_from]).fetchall():
+    history = store.con.execute("SELECT old_key, new_key FROM key_history ORDER BY rowid OFFSET ?", [history_from])
+    for old, new in history.fetchall():
         keys.add(int(old))
         if new is not None:
             keys.add(int(new))
