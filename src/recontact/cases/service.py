@@ -401,7 +401,7 @@ def open_top(db: Path, settings: Settings, period: str, n: int, *, on: date | No
             got = store.con.execute("SELECT max(started_at) FROM contacts WHERE customer_key = ? AND direction = "
                                     "'inbound' AND started_at >= ? AND started_at < ?", [key, lo, hi]).fetchall()
             last[key] = got[0][0]
-        from recontact.cases.routing import Candidate, Router, priority
+        from recontact.cases.routing import Candidate, Router, priority, store_context
 
         engine = open_engine(db)
         opened: list[dict[str, Any]] = []
@@ -421,11 +421,9 @@ def open_top(db: Path, settings: Settings, period: str, n: int, *, on: date | No
                                     "case_id": open_case or same,
                                     "why": "has an open case" if open_case else f"already had a case for {label}"})
                     continue
-                agent = store.con.execute("SELECT agent_id FROM contacts WHERE customer_key = ? AND agent_id IS NOT "
-                                          "NULL AND started_at <= ? ORDER BY started_at DESC LIMIT 1",
-                                          [key, last[key]]).fetchall()
                 crossed = last[key]
-                candidate = Candidate(key, None, crossed, int(r["contacts"]), agent[0][0] if agent else None)
+                (known,) = store_context(store, [(key, crossed)])
+                candidate = Candidate(key, None, crossed, int(r["contacts"]), **known)
                 owner, step, why = router.route(candidate)
                 case = Case(customer_key=key, rule=rule, category=label, opened_at=crossed, created_at=at,
                             source="top", state="new", owner_id=owner.id if owner else None, owner=owner,

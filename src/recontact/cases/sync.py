@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from recontact.cases import hooks
 from recontact.cases.hooks import CaseNotice
 from recontact.cases.models import AuditEntry, Case, CaseEvent, CaseFlag
-from recontact.cases.routing import Candidate, Router, priority
+from recontact.cases.routing import Candidate, Router, priority, store_context
 from recontact.cases.workflow import OPEN_STATES, SYSTEM, due_after, snapshot
 from recontact.config import Settings
 from recontact.rules.spec import Rule
@@ -317,51 +317,20 @@ def _flag_row(case_id: int, ep: Episode, at: datetime) -> dict[str, Any]:
             "live": True, "attached_at": at}
 
 
-def _context(store: Store, fresh: Sequence[Episode]) -> tuple[list[tuple[str | None, datetime | None]],
-                                                              datetime | None]:
-    """For each episode: the agent of its customer's latest contact at or before the crossing, and
-    the customer's latest contact; and the store's latest contact."""
-    import pyarrow as pa
-
-    if not fresh:
-        return [], None
-    eps = pa.table({"i": pa.array(range(len(fresh)), pa.int64()),
-                    "customer_key": pa.array([e.customer_key for e in fresh], pa.int64()),
-                    "crossed_at": pa.array([e.crossed_at for e in fresh], pa.timestamp("us", tz="UTC"))})
-    store.con.register("_case_eps", eps)
-    try:
-        rows = store.con.execute("""
-            WITH agents AS (
-                SELECT e.i, c.agent_id FROM _case_eps e ASOF LEFT JOIN
-                    (SELECT customer_key, started_at, agent_id FROM contacts
-                     WHERE agent_id IS NOT NULL AND customer_key IS NOT NULL) c
-                ON e.customer_key = c.customer_key AND e.crossed_at >= c.started_at),
-            latest AS (
-                SELECT customer_key, max(started_at) AS last_at FROM contacts
-                WHERE customer_key IN (SELECT customer_key FROM _case_eps) GROUP BY customer_key)
-            SELECT e.i, a.agent_id, l.last_at FROM _case_eps e JOIN agents a USING (i)
-            LEFT JOIN latest l USING (customer_key) ORDER BY e.i""").fetchall()
-        latest = store.con.execute("SELECT max(started_at) FROM contacts").fetchall()[0][0]
-    finally:
-        store.con.unregister("_case_eps")
-    return [(agent, _utc(last) if last else None) for _, agent, last in rows], _utc(latest) if latest else None
-
-
 def _open(session: Session, store: Store, settings: Settings, fresh: Sequence[Episode], rules: dict[str, Rule],
           at: datetime, summary: SyncSummary) -> dict[GroupKey, int]:
     """Open one case per episode of ``fresh`` (routed, prioritised, due), in crossing order."""
     if not fresh:
         return {}
-    context, latest = _context(store, fresh)
+    context = store_context(store, [(ep.customer_key, ep.crossed_at) for ep in fresh])
     router = Router(session, settings.routing)
     due = due_after("new", at, settings.cases)
     rows = []
     routes = []
-    for ep, (agent, last_at) in zip(fresh, context, strict=True):
-        rule = rules.get(ep.rule)
-        candidate = Candidate(ep.customer_key, rule, ep.crossed_at, ep.count, agent, last_at, latest)
+    for ep, known in zip(fresh, context, strict=True):
+        candidate = Candidate(ep.customer_key, rules.get(ep.rule), ep.crossed_at, ep.count, **known)
         owner, step, why = router.route(candidate)
-        routes.append((owner, step, why, agent))
+        routes.append((owner, step, why, candidate.last_agent))
         rows.append({"customer_key": ep.customer_key, "rule": ep.rule, "category": ep.category,
                      "opened_at": ep.crossed_at, "created_at": at, "source": "flag", "state": "new",
                      "owner_id": owner.id if owner else None, "routed_by": step,
