@@ -80,7 +80,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     try:
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
-            cases = _cases_hook(db, settings, store)
+            cases = _cases_hook(db, settings, store, created)
             summary = import_file(store, request.path, importer, options, system=request.system,
                                   hygiene=Hygiene.from_settings(settings), progress=progress)
             if read_in:
@@ -88,6 +88,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
             if request.desk_timezone:
                 remember_timezone(store, request.desk_timezone, summary)
             if cases is not None and summary.import_id:
+                summary.notes.extend(cases.notes)
                 summary.notes.append(_open_cases(cases, store, summary.import_id))
     except BaseException:
         if created:  # a failed first import leaves no empty store behind
@@ -102,14 +103,15 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     return summary
 
 
-def _cases_hook(db: Path, settings: Settings, store: Store) -> Any:
-    """The cases layer's import hook (``[cases] open_on_import``), told the key history before the import."""
+def _cases_hook(db: Path, settings: Settings, store: Store, created: bool) -> Any:
+    """The cases layer's import hook (``[cases] open_on_import``), told the key history before the
+    import and whether the store is new (a cases file left beside it from an old store is put aside)."""
     if not settings.cases.open_on_import:
         return None
     from recontact.cases.service import ImportHook
 
     hook = ImportHook(db, settings)
-    hook.before(store)
+    hook.before(store, created=created)
     return hook
 
 

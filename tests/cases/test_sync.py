@@ -167,3 +167,21 @@ def test_removing_an_import_leaves_its_episodes_on_the_case_not_live(cases_db: C
     assert case["flags"] == 1
     shown = service.show_case(db, settings, case["case_id"])
     assert [f["live"] for f in shown["case_flags"]] == [True, False]
+
+
+def test_a_new_store_puts_an_old_cases_file_aside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recontact.cases.db import DATABASE_URL_ENV, forget_engines, sqlite_path
+    from recontact.store.contacts import remove_store
+
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    db = tmp_path / "s.duckdb"
+    try:
+        _import(db, write_csv(tmp_path / "a.csv", _calls(T0, 5, phone="4155550101", prefix="a")))
+        assert len(service.list_cases(db, Settings())) == 1
+        remove_store(db)  # the user deletes the store and starts again with other data
+        summary = _import(db, write_csv(tmp_path / "b.csv", _calls(T0, 2, phone="4155550199", prefix="b")))
+        assert any("kept as" in n for n in summary.notes), summary.notes
+        assert service.list_cases(db, Settings()) == []
+        assert sqlite_path(db).exists() and len(list(tmp_path.glob("s.cases.sqlite.old-*"))) == 1
+    finally:
+        forget_engines()

@@ -64,13 +64,36 @@ class ImportHook:
 
     def __init__(self, db: Path, settings: Settings) -> None:
         self.db, self.settings, self.history = db, settings, 0
+        self.notes: list[str] = []
 
-    def before(self, store: Store) -> None:
+    def before(self, store: Store, *, created: bool = False) -> None:
         self.history = key_history_rows(store)
+        if created:
+            aside = set_aside_stale_sqlite(self.db)
+            if aside is not None:
+                self.notes.append(f"a cases file of an earlier store was beside this new one: kept as {aside}")
 
     def after(self, store: Store, import_id: int) -> SyncSummary:
         touched = touched_customers(store, import_id, self.history)
         return sync_store(store, self.db, self.settings, touched)
+
+
+def set_aside_stale_sqlite(db: Path) -> Path | None:
+    """A new DuckDB store must not inherit the SQLite cases file of a store that was deleted (its
+    cases name customer keys of that store): rename such a file to ``….cases.sqlite.old-<UTC time>``
+    and return the new name. Nothing to do with ``RECONTACT_DATABASE_URL`` (a server is shared on
+    purpose) or without a file."""
+    import os
+
+    from recontact.cases.db import DATABASE_URL_ENV, forget_engines, sqlite_path
+
+    path = sqlite_path(db)
+    if os.environ.get(DATABASE_URL_ENV) or not path.exists():
+        return None
+    forget_engines()
+    aside = path.with_name(f"{path.name}.old-{wall_clock():%Y%m%dT%H%M%S}")
+    path.rename(aside)
+    return aside
 
 
 def _tz(db: Path, settings: Settings) -> ZoneInfo:
