@@ -176,7 +176,9 @@ def test_a_new_store_puts_an_old_cases_file_aside(tmp_path: Path, monkeypatch: p
     monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
     db = tmp_path / "s.duckdb"
     try:
+        service.save_user(db, "liz", actor="admin", create=True)  # users before the first import stay
         _import(db, write_csv(tmp_path / "a.csv", _calls(T0, 5, phone="4155550101", prefix="a")))
+        assert [u["username"] for u in service.list_users(db)] == ["liz"]
         assert len(service.list_cases(db, Settings())) == 1
         remove_store(db)  # the user deletes the store and starts again with other data
         summary = _import(db, write_csv(tmp_path / "b.csv", _calls(T0, 2, phone="4155550199", prefix="b")))

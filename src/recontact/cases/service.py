@@ -79,16 +79,26 @@ class ImportHook:
 
 
 def set_aside_stale_sqlite(db: Path) -> Path | None:
-    """A new DuckDB store must not inherit the SQLite cases file of a store that was deleted (its
-    cases name customer keys of that store): rename such a file to ``….cases.sqlite.old-<UTC time>``
-    and return the new name. Nothing to do with ``RECONTACT_DATABASE_URL`` (a server is shared on
-    purpose) or without a file."""
+    """A new DuckDB store must not inherit the cases of a store that was deleted (they name that
+    store's customer keys): when the SQLite cases file beside it holds cases, rename it to
+    ``….cases.sqlite.old-<UTC time>`` and return the new name. A file with users but no case yet
+    (users added before the first import) stays; so does a server (``RECONTACT_DATABASE_URL``)."""
     import os
+    import sqlite3
 
     from recontact.cases.db import DATABASE_URL_ENV, forget_engines, sqlite_path
 
     path = sqlite_path(db)
     if os.environ.get(DATABASE_URL_ENV) or not path.exists():
+        return None
+    con = sqlite3.connect(path)
+    try:
+        holds = con.execute("SELECT count(*) FROM cases").fetchone()[0]
+    except sqlite3.Error:  # not a cases file we know (or no cases table yet)
+        holds = 0
+    finally:
+        con.close()
+    if not holds:
         return None
     forget_engines()
     aside = path.with_name(f"{path.name}.old-{wall_clock():%Y%m%dT%H%M%S}")
