@@ -144,3 +144,4 @@ def desk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 from cases_support import cases_db, pg_database  # noqa: E402,F401  (the cases layer's fixtures, on SQLite and PostgreSQL)
+from notify_support import opstore, smtp, start_worker, webhook  # noqa: E402,F401  (the outbox's fixtures)

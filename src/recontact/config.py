@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from recontact.cases.settings import CasesSettings, RoutingSettings
 from recontact.errors import ConfigError
+from recontact.notify.settings import NotifySettings
 from recontact.rules.spec import DEFAULT_RULES, Duration, Rule
 
 CONFIG_ENV = "RECONTACT_CONFIG"
@@ -99,6 +100,9 @@ class Settings(BaseModel):
                                  description="[cases]: opening cases on import, SLA per state, resolution codes.")
     routing: RoutingSettings = Field(default_factory=lambda: RoutingSettings(),
                                      description="[routing]: who owns a new case, pool capacity, priority weights.")
+    notifications: NotifySettings = Field(default_factory=lambda: NotifySettings(),
+                                          description="The outbox: e-mail, webhooks, retries, telling customers "
+                                                      "([notifications] table).")
 
     @field_validator("repeat_window")
     @classmethod
@@ -135,6 +139,10 @@ class Settings(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+        unknown = sorted(set(self.notifications.tell_customer.rules) - set(names))
+        if unknown:
+            raise ValueError(f"notifications.tell_customer.rules names no rule: {', '.join(unknown)} "
+                             f"(rules: {', '.join(names)})")
         return self
 
 

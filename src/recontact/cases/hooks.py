@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from recontact.config import Settings
 
 #: Modules imported on first dispatch that register listeners (the outbox adds its module here).
-LISTENER_MODULES: list[str] = []
+LISTENER_MODULES: list[str] = ["recontact.notify.listener"]
 
 
 @dataclass(frozen=True)

@@ -164,3 +164,9 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None]
 
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+
+# The outbox table (``notifications``) lives with the notifications code; importing its module here
+# puts it in Base.metadata, which the migrations are checked against. A plain module import, so
+# that importing recontact.notify.models first works too (it imports this module for Base).
+import recontact.notify.models  # noqa: E402,F401

@@ -178,7 +178,7 @@ def assign(session: Session, case_id: int, username: str | None, *, actor: str, 
     case.updated_at = at
     record(session, case, actor=actor, kind="assigned", at=at, before=before, reason=reason,
            data={"from": previous, "to": username})
-    return [notice(case, "assigned", actor, at, previous_owner=previous)]
+    return [notice(case, "assigned", actor, at, previous_owner=previous, detail={"reason": reason})]
 
 
 def escalate(session: Session, case_id: int, to: str, *, actor: str, at: datetime, user: str | None = None,
