@@ -45,4 +45,4 @@ lock:  ## regenerate constraints.txt: the newest versions pyproject.toml allows,
 	rm -rf .venv-lock
 
 clean:
-	rm -rf $(VENV) .venv-lock recontact-demo.duckdb recontact-demo.csv bench/out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock recontact-demo.duckdb recontact-demo.cases.sqlite recontact-demo.csv bench/out .pytest_cache .mypy_cache .ruff_cache

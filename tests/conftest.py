@@ -141,3 +141,7 @@ def desk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(app, ["import", str(tmp / "desk.csv"), "--db", str(db), "--output", "json"])
     assert result.exit_code == 0, result.output
     return db
+
+
+from cases_support import cases_db, pg_database  # noqa: E402,F401  (the cases layer's fixtures, on SQLite and PostgreSQL)
+from notify_support import opstore, smtp, start_worker, webhook  # noqa: E402,F401  (the outbox's fixtures)

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from recontact.cases.settings import CasesSettings, RoutingSettings
 from recontact.errors import ConfigError
+from recontact.notify.settings import NotifySettings
 from recontact.rules.spec import DEFAULT_RULES, Duration, Rule
 
 CONFIG_ENV = "RECONTACT_CONFIG"
@@ -94,6 +96,13 @@ class Settings(BaseModel):
     asterisk: AsteriskSettings = Field(default_factory=lambda: AsteriskSettings(),
                                        description="The desk's own Asterisk extensions, queues and contexts "
                                                    "([asterisk] table): they decide a call's direction.")
+    cases: CasesSettings = Field(default_factory=lambda: CasesSettings(),
+                                 description="[cases]: opening cases on import, SLA per state, resolution codes.")
+    routing: RoutingSettings = Field(default_factory=lambda: RoutingSettings(),
+                                     description="[routing]: who owns a new case, pool capacity, priority weights.")
+    notifications: NotifySettings = Field(default_factory=lambda: NotifySettings(),
+                                          description="The outbox: e-mail, webhooks, retries, telling customers "
+                                                      "([notifications] table).")
 
     @field_validator("repeat_window")
     @classmethod
@@ -130,6 +139,10 @@ class Settings(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+        unknown = sorted(set(self.notifications.tell_customer.rules) - set(names))
+        if unknown:
+            raise ValueError(f"notifications.tell_customer.rules names no rule: {', '.join(unknown)} "
+                             f"(rules: {', '.join(names)})")
         return self
 
 

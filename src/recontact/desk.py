@@ -80,12 +80,16 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     try:
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
+            cases = _cases_hook(db, settings, store, created)
             summary = import_file(store, request.path, importer, options, system=request.system,
                                   hygiene=Hygiene.from_settings(settings), progress=progress)
             if read_in:
                 summary.notes.append(read_in)
             if request.desk_timezone:
                 remember_timezone(store, request.desk_timezone, summary)
+            if cases is not None and summary.import_id:
+                summary.notes.extend(cases.notes)
+                summary.notes.append(_open_cases(cases, store, summary.import_id))
     except BaseException:
         if created:  # a failed first import leaves no empty store behind
             remove_store(db)
@@ -97,6 +101,32 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
         write_rejects(target, summary)
         summary.rejects_file = str(target)
     return summary
+
+
+def _cases_hook(db: Path, settings: Settings, store: Store, created: bool) -> Any:
+    """The cases layer's import hook (``[cases] open_on_import``), told the key history before the
+    import and whether the store is new (a cases file left beside it from an old store is put aside)."""
+    if not settings.cases.open_on_import:
+        return None
+    from recontact.cases.service import ImportHook
+
+    hook = ImportHook(db, settings)
+    hook.before(store, created=created)
+    return hook
+
+
+def _open_cases(hook: Any, store: Store, import_id: int) -> str:
+    """Open cases for the new flag episodes of the customers import ``import_id`` touched; a note
+    saying what happened. The import is committed already: when the cases store fails, the note
+    says so and ``recontact cases sync`` catches up later."""
+    try:
+        done = hook.after(store, import_id)
+    except Exception as e:  # the contacts are in whatever happens to the cases store or a listener
+        first = (str(e).splitlines() or [type(e).__name__])[0]
+        return f"cases NOT opened ({first}); run recontact cases sync once the cases store works"
+    who = "every customer" if done.customers is None else f"{done.customers:,} customers"
+    return (f"cases: {done.opened:,} opened, {done.attached:,} flag episodes attached to open cases "
+            f"({done.episodes:,} episodes of {who} evaluated)")
 
 
 def configured_options(store: Store, request: ImportRequest, settings: Settings) -> tuple[ImportOptions, str | None]:
@@ -182,8 +212,32 @@ def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any
         except BaseException:
             store.con.execute("ROLLBACK")
             raise
+        if settings.cases.open_on_import and _has_cases(db):
+            # cases keep the episodes the removed contacts made, marked no longer live
+            _open_cases(_CasesResync(db, settings), store, import_id)
     row["imported_at"] = _local(row["imported_at"], settings)
     return row
+
+
+def _has_cases(db: Path) -> bool:
+    """Whether a cases store may hold cases for ``db`` (a server by URL, or the SQLite file beside it)."""
+    import os
+
+    from recontact.cases.db import DATABASE_URL_ENV, sqlite_path
+
+    return bool(os.environ.get(DATABASE_URL_ENV)) or sqlite_path(db).exists()
+
+
+class _CasesResync:
+    """After an import's removal: every customer's cases brought up to date (``_open_cases`` hook)."""
+
+    def __init__(self, db: Path, settings: Settings) -> None:
+        self.db, self.settings = db, settings
+
+    def after(self, store: Store, import_id: int) -> Any:
+        from recontact.cases.service import sync_store
+
+        return sync_store(store, self.db, self.settings, None)
 
 
 def open_for_reading(db: Path, settings: Settings) -> Store:

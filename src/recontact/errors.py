@@ -21,3 +21,7 @@ class UnknownCustomerError(RecontactError, LookupError):
 
 class StoreError(RecontactError, RuntimeError):
     """The store cannot be opened or is not a recontact store."""
+
+
+class CaseError(RecontactError, ValueError):
+    """A case operation cannot be done: unknown case or user, an illegal transition, a bad code."""

@@ -45,9 +45,10 @@ def test_help_and_version_load_no_heavy_library(args: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("command", ["import", "flags", "top", "customer", "imports", "rules", "formats", "generate",
-                                     "demo"])
+                                     "demo", "cases", "cases list", "cases users add", "worker",
+                                     "notifications", "notifications list"])
 def test_command_help_loads_no_engine(command: str) -> None:
-    loaded = _heavy_modules_loaded(command, "--help")
+    loaded = _heavy_modules_loaded(*command.split(), "--help", heavy=(*HEAVY, "sqlalchemy", "alembic"))
     assert loaded == [], f"`recontact {command} --help` imports heavy libraries eagerly"
 
 

@@ -58,7 +58,9 @@ def demo(
     settings = Settings.model_validate({**base.model_dump(), "timezone": "America/New_York"}) \
         if config is None else base
     csv_path = db.with_suffix(".csv")
-    for stale in (db, Path(f"{db}.wal")):
+    from recontact.cases.db import sqlite_path
+
+    for stale in (db, Path(f"{db}.wal"), sqlite_path(db)):
         stale.unlink(missing_ok=True)
     _generate(csv_path, contacts, seed=7)
     summary = desk.import_contacts(db, desk.ImportRequest(path=csv_path), settings)

@@ -1,0 +1,129 @@
+"""The operational store: where its database is, the engine, sessions, and schema upgrades.
+
+* URL: ``$RECONTACT_DATABASE_URL`` when set (``postgresql://user@host/db`` is read with the psycopg
+  3 driver; any SQLAlchemy URL works), else a SQLite file beside the DuckDB store:
+  ``recontact.duckdb`` -> ``recontact.cases.sqlite``.
+* Schema: Alembic revisions in ``recontact/cases/migrations``; :func:`open_engine` upgrades the
+  database to the newest revision the first time a process opens it (nothing to run by hand;
+  ``recontact cases migrate`` does it explicitly and says from which revision).
+* Times are stored in UTC (:class:`UTCDateTime`): aware datetimes in, aware UTC datetimes out, on
+  SQLite (which keeps no zone) and PostgreSQL (``timestamptz``) alike.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from recontact.errors import StoreError
+
+DATABASE_URL_ENV = "RECONTACT_DATABASE_URL"
+SQLITE_SUFFIX = ".cases.sqlite"
+
+_engines: dict[str, Engine] = {}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; naive datetimes are refused (they name no instant)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the cases store keeps instants (aware datetimes)")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def now() -> datetime:
+    """The current instant (UTC, aware)."""
+    return datetime.now(UTC)
+
+
+def sqlite_path(duckdb_path: Path) -> Path:
+    """The SQLite file beside a DuckDB store: ``recontact.duckdb`` -> ``recontact.cases.sqlite``."""
+    return duckdb_path.with_name(duckdb_path.stem + SQLITE_SUFFIX)
+
+
+def database_url(duckdb_path: Path) -> str:
+    """The operational store's URL: ``$RECONTACT_DATABASE_URL``, else SQLite beside the store."""
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if not url:
+        return f"sqlite:///{sqlite_path(duckdb_path)}"
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return url
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
+    cur = dbapi_con.cursor()
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA busy_timeout = 10000")  # a second writer waits rather than failing at once
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine for ``url`` (SQLite: foreign keys on, writers wait up to 10 s for each other)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def open_engine(duckdb_path: Path, *, upgrade: bool = True) -> Engine:
+    """The engine of the operational store that belongs with ``duckdb_path`` (one per URL per
+    process), its schema upgraded to the newest revision unless ``upgrade`` is false."""
+    url = database_url(duckdb_path)
+    engine = _engines.get(url)
+    if engine is None:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as con:
+                con.execute(text("SELECT 1"))
+        except Exception as e:  # an unreachable server, a file we may not create…
+            raise StoreError(f"cases store {describe(url)} cannot be opened: {str(e).splitlines()[0]}") from None
+        if upgrade:
+            from recontact.cases.migrations import upgrade as run_upgrade
+
+            run_upgrade(engine)
+        _engines[url] = engine
+    return engine
+
+
+def forget_engines() -> None:
+    """Dispose of every engine this process opened (tests, and before a database is dropped)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    maker = sessionmaker(engine, expire_on_commit=False)
+    with maker() as session, session.begin():
+        yield session

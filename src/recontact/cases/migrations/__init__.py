@@ -1,0 +1,58 @@
+"""Alembic migrations of the operational store, run from code (no alembic.ini).
+
+Revision ids are stable once on main; a new table or column is a new revision whose
+``down_revision`` is the current head (``revision_ids()`` lists them oldest first). The outbox
+(notifications) is such a later revision on top of ``0001_cases``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic config whose scripts are this folder; ``engine`` is what env.py migrates."""
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head() -> str:
+    """The newest revision id."""
+    rev = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert rev is not None
+    return rev
+
+
+def revision_ids() -> list[str]:
+    """Every revision id, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at (None: empty, never migrated)."""
+    with engine.connect() as con:
+        return MigrationContext.configure(con).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Upgrade the database to ``revision`` (the newest by default); returns (from, to)."""
+    before = current(engine)
+    target = head() if revision == "head" else revision
+    if before != target:
+        command.upgrade(alembic_config(engine), revision)
+    return before, target
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    command.downgrade(alembic_config(engine), revision)

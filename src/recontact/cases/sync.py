@@ -1,0 +1,380 @@
+"""Cases from flag episodes: open a case at each new episode, or attach it to the open one.
+
+An episode is identified by (customer_key, rule, category, crossed_at). For the customers asked
+about (those an import touched, or everyone), :func:`sync` computes their episodes from the
+DuckDB store (the one flag definition, ``rules/batch.py``) and, oldest crossing first:
+
+* an episode already attached to a case is refreshed (count, ``closed_at``);
+* a new episode is attached to the customer's open case for the rule (and category, for a
+  same-category rule) when there is one — any state but ``closed`` — else it opens a new case
+  whose ``opened_at`` is its crossing time; routing picks the owner, the SLA the due date.
+
+Identity follows the store's key history: before anything else, cases and attached episodes of a
+key that no longer exists move to the key it lives on as (``current_key``: merges; a split keeps
+the key). When a merge leaves one customer with two open cases for one rule (and category), the
+later-opened one is closed as ``duplicate`` (``merged_into_id``) and its episodes move to the
+earlier. An attached episode that no longer exists (re-resolution moved its contacts) stays on
+the case with ``live`` false, and the case's ``opened_at`` becomes its earliest live episode's
+crossing. So importing a year in monthly files opens the same cases as importing it at once.
+
+Everything is one transaction of the cases store; listeners (:mod:`recontact.cases.hooks`) are
+told about each opened and assigned case inside it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from recontact.cases import hooks
+from recontact.cases.hooks import CaseNotice
+from recontact.cases.models import AuditEntry, Case, CaseEvent, CaseFlag
+from recontact.cases.routing import Candidate, Router, priority, store_context
+from recontact.cases.workflow import OPEN_STATES, SYSTEM, due_after, snapshot
+from recontact.config import Settings
+from recontact.rules.spec import Rule
+from recontact.store.contacts import Store
+
+GroupKey = tuple[int, str, str | None]  # customer, rule, category (None unless a same-category rule)
+EpisodeId = tuple[int, str, str | None, datetime]
+_CHUNK = 900  # keys per IN list (SQLite allows 32766 parameters; stay well below)
+_WHOLESALE = 5 * _CHUNK  # more keys than this: read every case and filter in Python
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One flag episode, as ``rules/batch.py`` computes it (times aware, UTC)."""
+
+    customer_key: int
+    rule: str
+    category: str | None
+    crossed_at: datetime
+    count: int
+    contact_id: str | None
+    closed_at: datetime | None
+
+    @property
+    def ident(self) -> EpisodeId:
+        return (self.customer_key, self.rule, self.category, self.crossed_at)
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did (counts of episodes and cases)."""
+
+    customers: int | None = None  # customers evaluated (None: all)
+    episodes: int = 0  # episodes of those customers
+    opened: int = 0  # cases opened
+    attached: int = 0  # episodes attached to an open case
+    refreshed: int = 0  # attached episodes whose count or closing changed
+    gone: int = 0  # attached episodes that no longer exist
+    rekeyed: int = 0  # cases moved to the key their customer lives on as
+    merged: int = 0  # duplicate open cases closed into another after a merge
+    notices: list[CaseNotice] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "notices"}
+
+
+def _utc(ts: datetime) -> datetime:
+    from datetime import UTC
+
+    return ts.astimezone(UTC)
+
+
+def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int] | None) -> list[Episode]:
+    """Every flag episode of ``rules`` for ``customers`` (None: everyone), oldest crossing first.
+
+    The one flag definition (``rules/batch.py``), compiled once by Ibis and then answered from the
+    compiled-SQL cache (engines/compiled.py): an import must not pay Ibis' compile time. The
+    customers are a temporary table the compiled SQL joins to."""
+    import json
+
+    import pyarrow as pa
+
+    from recontact.engines.compiled import cached_sql, fetch_dicts
+
+    if not rules:
+        return []
+    con = store.con
+    narrowed = customers is not None
+    if narrowed:
+        keys = pa.table({"customer_key": pa.array(sorted(set(customers or ())), pa.int64())})
+        con.register("_case_keys", keys)
+        con.execute("CREATE OR REPLACE TEMP TABLE _case_customers AS SELECT customer_key FROM _case_keys")
+        con.unregister("_case_keys")
+
+    def build() -> str:
+        from recontact.engines.duckdb import set_timezone
+        from recontact.metrics.contacts import countable_inbound
+        from recontact.rules.batch import flags, latest_contact
+
+        backend = store.ibis()
+        contacts = backend.table("contacts")
+        counted = countable_inbound(contacts)
+        if narrowed:
+            wanted = backend.table("_case_customers", database="temp")
+            counted = counted.filter(counted.customer_key.isin(wanted.customer_key))
+        expr = flags(counted, rules, latest_contact(contacts)).order_by(
+            ["crossed_at", "rule", "customer_key", "category"])
+        sql = str(backend.compile(expr))
+        set_timezone(con, "UTC")
+        return sql
+
+    inputs = json.dumps([[r.model_dump_json() for r in rules], narrowed])
+    sql = cached_sql("case-episodes", inputs, build)
+    try:
+        rows = fetch_dicts(con, sql)
+    finally:
+        if narrowed:
+            con.execute("DROP TABLE IF EXISTS _case_customers")
+    return [Episode(int(r["customer_key"]), r["rule"], r["category"], _utc(r["crossed_at"]), int(r["count"]),
+                    r["contact_id"], _utc(r["closed_at"]) if r["closed_at"] is not None else None) for r in rows]
+
+
+def touched_customers(store: Store, import_id: int, history_from: int) -> set[int]:
+    """Customers an import touched: the keys of the contacts it added, and every key named by the
+    key-history rows it wrote (rows ``history_from`` on, in insertion order)."""
+    keys = {int(k) for (k,) in store.con.execute(
+        "SELECT DISTINCT customer_key FROM contacts WHERE import_id = ? AND customer_key IS NOT NULL",
+        [import_id]).fetchall()}
+    history = store.con.execute("SELECT old_key, new_key FROM key_history ORDER BY rowid OFFSET ?", [history_from])
+    for old, new in history.fetchall():
+        keys.add(int(old))
+        if new is not None:
+            keys.add(int(new))
+    return keys
+
+
+def key_history_rows(store: Store) -> int:
+    from recontact.store.sql import scalar
+
+    return int(scalar(store.con, "SELECT count(*) FROM key_history"))
+
+
+def _existing_keys(store: Store, keys: Sequence[int]) -> set[int]:
+    if not keys:
+        return set()
+    rows = store.con.execute("SELECT DISTINCT customer_key FROM identifiers WHERE customer_key IN "
+                             "(SELECT unnest($keys))", {"keys": list(keys)}).fetchall()
+    return {int(k) for (k,) in rows}
+
+
+def _rekey(session: Session, store: Store, at: datetime, summary: SyncSummary) -> set[int]:
+    """Move cases and attached episodes of keys that no longer exist to their current key;
+    returns the keys they moved to."""
+    from recontact.store.identities import current_key
+
+    keys = sorted(set(session.scalars(select(Case.customer_key).distinct()))
+                  | set(session.scalars(select(CaseFlag.customer_key).distinct())))
+    gone = sorted(set(keys) - _existing_keys(store, keys))
+    targets: set[int] = set()
+    for old in gone:
+        new = current_key(store, old)
+        if new is None or new == old:
+            continue
+        targets.add(new)
+        for case in session.scalars(select(Case).where(Case.customer_key == old)):
+            before = snapshot(case)
+            case.customer_key = new
+            case.updated_at = at
+            _event(session, case, "rekeyed", at, before, data={"from": old, "to": new},
+                   reason=f"customer C{old} now lives on as C{new}")
+            summary.rekeyed += 1
+        session.execute(update(CaseFlag).where(CaseFlag.customer_key == old).values(customer_key=new))
+    return targets
+
+
+def _event(session: Session, case: Case, kind: str, at: datetime, before: dict[str, Any] | None, *,
+           reason: str | None = None, data: dict[str, Any] | None = None) -> None:
+    from recontact.cases.workflow import record
+
+    record(session, case, actor=SYSTEM, kind=kind, at=at, before=before, reason=reason, data=data)
+
+
+def _chunks(keys: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(keys), _CHUNK):
+        yield keys[i:i + _CHUNK]
+
+
+def _load(session: Session, keys: set[int] | None) -> tuple[list[Case], list[CaseFlag]]:
+    """Open cases and attached episodes of ``keys`` (None: everyone)."""
+    open_q = select(Case).where(Case.state.in_(OPEN_STATES))
+    flag_q = select(CaseFlag)
+    if keys is None:
+        return list(session.scalars(open_q)), list(session.scalars(flag_q))
+    if len(keys) > _WHOLESALE:  # one query each beats many IN lists
+        return ([c for c in session.scalars(open_q) if c.customer_key in keys],
+                [f for f in session.scalars(flag_q) if f.customer_key in keys])
+    cases: list[Case] = []
+    flags: list[CaseFlag] = []
+    for part in _chunks(sorted(keys)):
+        cases += session.scalars(open_q.where(Case.customer_key.in_(part)))
+        flags += session.scalars(flag_q.where(CaseFlag.customer_key.in_(part)))
+    return cases, flags
+
+
+def _merge_duplicates(session: Session, open_cases: list[Case], flags: list[CaseFlag], at: datetime,
+                      summary: SyncSummary) -> dict[GroupKey, Case]:
+    """One open case per group: later-opened duplicates are closed into the earliest."""
+    groups: dict[GroupKey, list[Case]] = defaultdict(list)
+    for case in open_cases:
+        groups[(case.customer_key, case.rule, case.category)].append(case)
+    by_case: dict[int, list[CaseFlag]] = defaultdict(list)
+    for f in flags:
+        by_case[f.case_id].append(f)
+    kept: dict[GroupKey, Case] = {}
+    for key, cases in groups.items():
+        cases.sort(key=lambda c: (c.opened_at, c.id))
+        keeper = kept[key] = cases[0]
+        for dup in cases[1:]:
+            before = snapshot(dup)
+            for f in by_case.get(dup.id, []):
+                f.case_id = keeper.id
+            dup.state, dup.resolution_code, dup.merged_into_id = "closed", "duplicate", keeper.id
+            dup.closed_at = dup.updated_at = at
+            dup.due_at = None
+            _event(session, dup, "merged", at, before, reason=f"same customer as case {keeper.id} after a merge",
+                   data={"into": keeper.id})
+            summary.merged += 1
+    return kept
+
+
+def sync(session: Session, store: Store, settings: Settings, customers: Iterable[int] | None = None, *,
+         at: datetime) -> SyncSummary:
+    """Bring the cases of ``customers`` (None: everyone) up to date with their flag episodes; see
+    the module docstring. ``at``: the wall-clock instant recorded on every change (UTC)."""
+    summary = SyncSummary()
+    moved = _rekey(session, store, at, summary)
+    keys = None if customers is None else set(customers) | moved
+    summary.customers = None if keys is None else len(keys)
+    rules = {r.name: r for r in settings.rules}
+    episodes = store_episodes(store, settings.rules, keys)
+    summary.episodes = len(episodes)
+    open_cases, attached = _load(session, keys)
+    groups = _merge_duplicates(session, open_cases, attached, at, summary)
+    known = {(f.customer_key, f.rule, f.category, f.crossed_at): f for f in attached}
+    seen: set[EpisodeId] = set()
+    fresh: list[Episode] = []  # the episodes that open a case, one per group at most
+    opening: set[GroupKey] = set()
+    attach: list[tuple[GroupKey, Episode]] = []
+    for ep in episodes:
+        seen.add(ep.ident)
+        f = known.get(ep.ident)
+        if f is not None:
+            if (f.count, f.closed_at, f.contact_id, f.live) != (ep.count, ep.closed_at, ep.contact_id, True):
+                f.count, f.closed_at, f.contact_id, f.live = ep.count, ep.closed_at, ep.contact_id, True
+                summary.refreshed += 1
+            continue
+        group = (ep.customer_key, ep.rule, ep.category)
+        if group in groups or group in opening:
+            attach.append((group, ep))
+        else:
+            opening.add(group)
+            fresh.append(ep)
+    for f in attached:
+        if f.live and (f.customer_key, f.rule, f.category, f.crossed_at) not in seen:
+            f.live = False
+            summary.gone += 1
+    case_of: dict[GroupKey, int] = {g: c.id for g, c in groups.items()}
+    case_of |= _open(session, store, settings, fresh, rules, at, summary)
+    if attach:
+        session.execute(insert(CaseFlag), [_flag_row(case_of[g], ep, at) for g, ep in attach])
+        summary.attached = len(attach)
+    session.flush()
+    _refresh_opened_at(session, [c for c in groups.values()], at)
+    hooks.dispatch(session, summary.notices, settings, lambda keys: store_identifiers(store, keys))
+    return summary
+
+
+def store_identifiers(store: Store, keys: Sequence[int]) -> dict[int, list[str]]:
+    """Each customer's ``kind:value`` identifiers, read from an open contact store (the order of
+    ``desk.identifiers_of``: phones, extensions, e-mails, accounts, employee ids)."""
+    from recontact.schema import IDENTIFIER_KINDS
+
+    if not keys:
+        return {}
+    rank = {kind: i for i, kind in enumerate(IDENTIFIER_KINDS)}
+    out: dict[int, list[str]] = {}
+    rows = store.con.execute("SELECT customer_key, ident FROM identifiers WHERE customer_key IN "
+                             "(SELECT unnest($keys))", {"keys": sorted(set(keys))}).fetchall()
+    for key, ident in rows:
+        out.setdefault(int(key), []).append(ident)
+    for idents in out.values():
+        idents.sort(key=lambda i: (rank.get(i.partition(":")[0], len(rank)), i))
+    return out
+
+
+def _flag_row(case_id: int, ep: Episode, at: datetime) -> dict[str, Any]:
+    return {"case_id": case_id, "customer_key": ep.customer_key, "rule": ep.rule, "category": ep.category,
+            "crossed_at": ep.crossed_at, "count": ep.count, "contact_id": ep.contact_id, "closed_at": ep.closed_at,
+            "live": True, "attached_at": at}
+
+
+def _open(session: Session, store: Store, settings: Settings, fresh: Sequence[Episode], rules: dict[str, Rule],
+          at: datetime, summary: SyncSummary) -> dict[GroupKey, int]:
+    """Open one case per episode of ``fresh`` (routed, prioritised, due), in crossing order."""
+    if not fresh:
+        return {}
+    context = store_context(store, [(ep.customer_key, ep.crossed_at) for ep in fresh])
+    router = Router(session, settings.routing)
+    due = due_after("new", at, settings.cases)
+    rows = []
+    routes = []
+    for ep, known in zip(fresh, context, strict=True):
+        candidate = Candidate(ep.customer_key, rules.get(ep.rule), ep.crossed_at, ep.count, **known)
+        owner, step, why = router.route(candidate)
+        routes.append((owner, step, why, candidate.last_agent))
+        rows.append({"customer_key": ep.customer_key, "rule": ep.rule, "category": ep.category,
+                     "opened_at": ep.crossed_at, "created_at": at, "source": "flag", "state": "new",
+                     "owner_id": owner.id if owner else None, "routed_by": step,
+                     "priority": priority(candidate, settings.routing.priority), "contact_count": ep.count,
+                     "due_at": due, "updated_at": at})
+    ids = [r[0] for r in session.execute(insert(Case).returning(Case.id, sort_by_parameter_order=True), rows)]
+    session.execute(insert(CaseFlag), [_flag_row(i, ep, at) for i, ep in zip(ids, fresh, strict=True)])
+    events, audits = [], []
+    for case_id, row, (owner, step, why, agent) in zip(ids, rows, routes, strict=True):
+        data = {"routed_by": step, "owner": owner.username if owner else None, "last_agent": agent,
+                "not_routed": why or None, "priority": row["priority"]}
+        events.append({"case_id": case_id, "at": at, "actor": SYSTEM, "kind": "opened", "from_state": None,
+                       "to_state": "new", "reason": f"flag {row['rule']} crossed", "data": data})
+        after = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()
+                 if k in ("customer_key", "rule", "category", "opened_at", "state", "due_at", "priority")}
+        audits.append({"at": at, "actor": SYSTEM, "entity": "case", "entity_id": case_id, "action": "opened",
+                       "before": None, "after": {**after, "owner": owner.username if owner else None}})
+        notice = dict(case_id=case_id, customer_key=row["customer_key"], rule=row["rule"],
+                      category=row["category"], at=at, actor=SYSTEM, state="new",
+                      owner=owner.username if owner else None)
+        summary.notices.append(CaseNotice(kind="opened", detail={"routed_by": step}, **notice))  # type: ignore[arg-type]
+        if owner is not None:
+            summary.notices.append(CaseNotice(kind="assigned", detail={"routed_by": step}, **notice))  # type: ignore[arg-type]
+    session.execute(insert(CaseEvent), events)
+    session.execute(insert(AuditEntry), audits)
+    summary.opened = len(ids)
+    return {(ep.customer_key, ep.rule, ep.category): i for i, ep in zip(ids, fresh, strict=True)}
+
+
+def _refresh_opened_at(session: Session, cases: Sequence[Case], at: datetime) -> None:
+    """A case's ``opened_at`` is its earliest live episode's crossing (a merge may reveal an earlier one)."""
+    from sqlalchemy import func
+
+    ids = [c.id for c in cases]
+    first: dict[int, datetime] = {}
+    for part in _chunks(ids):
+        first |= {k: v for k, v in session.execute(select(CaseFlag.case_id, func.min(CaseFlag.crossed_at))
+                                      .where(CaseFlag.case_id.in_(part), CaseFlag.live)
+                                      .group_by(CaseFlag.case_id))}
+    for case in cases:
+        earliest = first.get(case.id)
+        if earliest is not None and earliest != case.opened_at:
+            before = snapshot(case)
+            case.opened_at = earliest
+            case.updated_at = at
+            _event(session, case, "opening_flag", at, before,
+                   reason="the flag that opens this case changed after customers were re-resolved")
