@@ -380,8 +380,9 @@ def formats(output: OutputOpt = Output.table) -> None:
               output, title="Import formats")
 
 
-# Commands registered by other modules: generate and demo; fcr, repeat-drivers, kpis, feedback.
-from recontact.cli import sample_commands, scorecard_commands  # noqa: E402,F401
+# Commands registered by other modules: generate and demo; fcr, repeat-drivers, kpis, feedback;
+# directory, orders, cost, value, managers.
+from recontact.cli import cost_commands, sample_commands, scorecard_commands  # noqa: E402,F401
 
 
 def main() -> None:
