@@ -4,16 +4,20 @@ contacts cost, what its customers are worth, and managers' reports — thin wrap
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from recontact.cli.main import DEFAULT_DB, ConfigOpt, DbOpt, OutputOpt, _Group, _settings, app
+from recontact.cli.main import DEFAULT_DB, DEFAULT_LIMIT, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _Group, _settings, app
 from recontact.cli.output import Output, emit_json, emit_rows, stdout
+from recontact.errors import InputFileError
 
 if TYPE_CHECKING:
     from recontact.directory import DirectorySummary
+    from recontact.metrics.callers import Period
 
 directory_app = typer.Typer(cls=_Group, no_args_is_help=True,
                             help="Customer, agent and employee directories: import one, list one.")
@@ -97,3 +101,130 @@ def orders_list(db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config
 
     rows = directory.list_directory(db, "orders", _settings(config))
     emit_rows(rows, output, title=f"Orders ({len(rows):,})", empty="no orders (recontact orders import FILE)")
+
+
+FromOpt = Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"],
+                                                  help="First local date to report (configured time zone).")]
+ToOpt = Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"],
+                                                help="Last local date to report, included.")]
+PeriodOpt = Annotated[str, typer.Option(help="week (ISO week) or month (calendar month).")]
+
+
+def _period(period: str) -> Period:
+    if period not in ("week", "month"):
+        raise typer.BadParameter("use week or month", param_hint="--period")
+    return "week" if period == "week" else "month"
+
+
+def _dates(start: datetime | None, end: datetime | None) -> tuple[date | None, date | None]:
+    if start and end and end < start:
+        raise typer.BadParameter("--to is before --from", param_hint="--to")
+    return (start.date() if start else None), (end.date() if end else None)
+
+
+@app.command()
+def cost(
+    period: PeriodOpt = "month",
+    unprofitable: Annotated[bool, typer.Option("--unprofitable", help="Only customers who cost more than they "
+                                                                      "pay in the period (margin < 0).")] = False,
+    n: Annotated[int | None, typer.Option("--n", min=1, help="The N most expensive customers per period "
+                                                              "(default: all).")] = None,
+    start: FromOpt = None, end: ToOpt = None, limit: LimitOpt = DEFAULT_LIMIT,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Also write a chart (.html, .svg or .png) "
+                                                               "when the charts module is installed.")] = None,
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
+    """Cost to serve per customer and period against their revenue: labour, telephony, per-contact
+    and truck-roll costs at the configured [costs] rates (named in every output)."""
+    from recontact import economics
+
+    which = _period(period)
+    lo, hi = _dates(start, end)
+    rates, rows = economics.cost_to_serve(db, _settings(config), which, n=n, unprofitable=unprofitable,
+                                          start=lo, end=hi)
+    if chart is not None:
+        _chart("cost", rows, chart)
+    if output is Output.csv:
+        rows = [{**r, "rates": json.dumps(r["rates"])} for r in rows]
+    what = "Unprofitable customers" if unprofitable else "Cost to serve"
+    emit_rows(rows, output, title=f"{what} per {period} (rates: {economics.rates_summary(rates)})",
+              columns=["period", "rank", "customer_key", "contacts", "handle_s", "cost", "revenue", "margin",
+                       "identifiers"] if output is Output.table else None,
+              empty="no contact of an identified customer", limit=limit)
+
+
+def _chart(command: str, rows: list[dict[str, Any]], path: Path) -> None:
+    """Write the command's chart with the shared charts module (``recontact.charts``)."""
+    try:
+        from recontact import charts  # type: ignore[attr-defined]
+    except ImportError:
+        raise InputFileError("--chart: this recontact has no charts module yet") from None
+    charts.write_chart(command, rows, path)
+
+
+@app.command()
+def value(
+    period: PeriodOpt = "month",
+    falling: Annotated[bool, typer.Option("--falling", help="Only customers whose revenue fell while their "
+                                                            "contacts rose (last period against the one before).")
+                       ] = False,
+    start: FromOpt = None, end: ToOpt = None, limit: LimitOpt = DEFAULT_LIMIT,
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
+    """Customer value beside support load: orders, repeat purchases, first vs later order size,
+    revenue and contacts per period; marks customers whose value falls while their contacts rise."""
+    from recontact import economics
+
+    lo, hi = _dates(start, end)
+    rows = economics.customer_value(db, _settings(config), _period(period), start=lo, end=hi, falling_only=falling)
+    if output is Output.csv:
+        rows = [{**r, "periods": json.dumps(r["periods"])} for r in rows]
+    last = f"{rows[0]['previous_period']} → {rows[0]['last_period']}" if rows else ""
+    emit_rows(rows, output, title=f"Customer value per {period} ({len(rows):,} customers with orders; falling: "
+                                  f"revenue down, contacts up, {last})",
+              columns=["customer_key", "falling", "orders", "repeat_purchases", "first_order", "later_order_avg",
+                       "revenue", "revenue_previous", "revenue_last", "contacts_previous", "contacts_last",
+                       "identifiers"] if output is Output.table else None,
+              empty="no orders (recontact orders import FILE)", limit=limit)
+
+
+@app.command()
+def managers(
+    manager: Annotated[str | None, typer.Option("--manager", help="Only this manager (their employee_id).")] = None,
+    tree: Annotated[bool, typer.Option("--tree", help="Every manager of the tree, each with everyone below them "
+                                                      "(direct and indirect reports).")] = False,
+    start: FromOpt = None, end: ToOpt = None,
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
+    """Each manager's reports' help-desk contacts (count, handle time, resolved or not, categories),
+    with employees far above their peers marked by a robust (MAD) score. Aggregates only, unless
+    [privacy] individual_employee_rows = true."""
+    from recontact import managers as report
+
+    settings = _settings(config)
+    lo, hi = _dates(start, end)
+    rows = report.manager_report(db, settings, manager=manager, tree=tree, start=lo, end=hi)
+    if output is Output.json:
+        emit_json(rows)
+        return
+    flat = [{**{k: v for k, v in r.items() if k not in ("employees", "method")},
+             "categories": [f"{c['category'] or '(none)'}: {c['contacts']}" for c in r["categories"][:5]]}
+            for r in rows]
+    if output is Output.csv:
+        emit_rows([{**r, "categories": json.dumps(r["categories"])} for r in flat], output)
+        return
+    emit_rows(flat, output, title=f"Managers' reports ({'whole tree' if tree else 'direct reports'}); outliers: "
+                                  f"robust score > {settings.managers.outlier_score:g}",
+              columns=["manager", "manager_name", *(["depth"] if tree else []), "reports", "contacts", "handle_s",
+                       "resolved", "unresolved", "resolution_unknown", "outliers", "categories"],
+              empty="no employee has a manager (recontact directory import employees FILE)")
+    if rows:
+        stdout.print(f"[dim]score: {rows[0]['method']}[/dim]", highlight=False)
+    for r in rows:
+        if "employees" in r:
+            emit_rows(r["employees"], output, title=f"{r['manager']}: reports",
+                      columns=["employee_id", "name", "contacts", "handle_s", "resolved", "unresolved", "score",
+                               "outlier"])
+    if not settings.privacy.individual_employee_rows:
+        stdout.print("[dim]individual employees are not listed (\\[privacy] individual_employee_rows = false)[/dim]",
+                     highlight=False)
