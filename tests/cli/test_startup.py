@@ -45,7 +45,7 @@ def test_help_and_version_load_no_heavy_library(args: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("command", ["import", "flags", "top", "customer", "imports", "rules", "formats", "generate",
-                                     "directory", "orders",
+                                     "directory", "orders", "cost", "value", "managers",
                                      "demo"])
 def test_command_help_loads_no_engine(command: str) -> None:
     loaded = _heavy_modules_loaded(command, "--help")
