@@ -73,3 +73,19 @@ def test_value_and_managers_json(db: Path, tmp_path: Path) -> None:
     assert json.loads(runner.invoke(app, ["managers", "--db", str(db), "-o", "json"]).stdout) == []
     listed = json.loads(runner.invoke(app, ["directory", "list", "--db", str(db), "-o", "json"]).stdout)
     assert [d["directory"] for d in listed] == ["customers", "orders"]
+
+
+def test_cost_chart_is_a_pareto_of_the_most_expensive(db: Path, tmp_path: Path) -> None:
+    from recontact import charts
+
+    rows = json.loads(runner.invoke(app, ["cost", "--db", str(db), "-o", "json"]).stdout)
+    out = tmp_path / "cost.svg"
+    result = runner.invoke(app, ["cost", "--db", str(db), "--chart", str(out), "-o", "json"])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<svg")
+    data = charts.chart_data(charts.cost_chart(rows))
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[r["customer_key"]] = totals.get(r["customer_key"], 0.0) + r["cost"]
+    assert [d["category"] for d in data] == sorted(totals, key=lambda k: (-totals[k], k))[:30]
+    assert data[-1]["cumulative_share"] == pytest.approx(sum(d["value"] for d in data) / sum(totals.values()))

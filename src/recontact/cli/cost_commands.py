@@ -13,7 +13,6 @@ import typer
 
 from recontact.cli.main import DEFAULT_DB, DEFAULT_LIMIT, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _Group, _settings, app
 from recontact.cli.output import Output, emit_json, emit_rows, stdout
-from recontact.errors import InputFileError
 
 if TYPE_CHECKING:
     from recontact.directory import DirectorySummary
@@ -130,8 +129,8 @@ def cost(
     n: Annotated[int | None, typer.Option("--n", min=1, help="The N most expensive customers per period "
                                                               "(default: all).")] = None,
     start: FromOpt = None, end: ToOpt = None, limit: LimitOpt = DEFAULT_LIMIT,
-    chart: Annotated[Path | None, typer.Option("--chart", help="Also write a chart (.html, .svg or .png) "
-                                                               "when the charts module is installed.")] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Also write a Pareto chart of the most "
+                                                               "expensive customers (.html, .svg or .png).")] = None,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Cost to serve per customer and period against their revenue: labour, telephony, per-contact
@@ -154,12 +153,11 @@ def cost(
 
 
 def _chart(command: str, rows: list[dict[str, Any]], path: Path) -> None:
-    """Write the command's chart with the shared charts module (``recontact.charts``)."""
-    try:
-        from recontact import charts  # type: ignore[attr-defined]
-    except ImportError:
-        raise InputFileError("--chart: this recontact has no charts module yet") from None
-    charts.write_chart(command, rows, path)
+    """Write the command's chart with the shared charts module."""
+    from recontact import charts
+
+    if command == "cost":
+        charts.save(charts.cost_chart(rows), path)
 
 
 @app.command()
