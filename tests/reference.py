@@ -804,6 +804,8 @@ def desk_sets(draw: st.DrawFn, max_size: int = 24) -> list[Contact]:
             tags=sep.join(tags) or None,
             offset=draw(st.sampled_from(OFFSETS)),
         ))
+    return out
+
 
 # ---------------------------------------------------------------------------------------------
 # Cost to serve, customer value, robust scores (DESIGN.md "Cost to serve"; docs/metrics.md)
