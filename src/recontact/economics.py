@@ -77,19 +77,13 @@ def cost_to_serve(db: Path, settings: Settings, period: Period = "month", *, n: 
     (ties by customer key), periods oldest first; ``n`` keeps each period's ``n`` most expensive;
     ``unprofitable`` keeps those whose cost exceeds their revenue (margin < 0); ``start``/``end``
     keep contacts on those local dates (both included) and cut the revenue to them."""
-    from recontact.desk import _contacts, format_key, open_for_reading, period_label, report_settings, with_identifiers
+    from recontact.desk import format_key, open_for_reading, period_label, report_settings, with_identifiers
     from recontact.metrics.callers import period_start
-    from recontact.metrics.cost import PARTS, contact_costs, customer_costs, ranked, with_revenue
-    from recontact.metrics.span import within_dates
+    from recontact.metrics.cost import PARTS, customer_costs, ranked, with_revenue
 
     with open_for_reading(db, settings) as store:
         settings = report_settings(store, settings)
-        contacts = _contacts(store, settings)
-        contacts = within_dates(contacts.filter(contacts.customer_key.notnull()), start, end)
-        agents = store.ibis().table("directory_agents")
-        c = settings.costs
-        costed = contact_costs(contacts, agents, labour_per_hour=c.labour_per_hour, truck_roll=c.truck_roll,
-                               per_minute=c.per_minute, per_contact=c.per_contact)
+        costed = _costed(store, settings, start, end, identified=True)
         totals = customer_costs(costed, period_start(costed.started_at, period))
         factors = _factors(store, period, _span(store, "contacts", "started_at", start, end), start, end)
         rows = ranked(with_revenue(totals, _revenue(store), factors))
@@ -108,6 +102,37 @@ def cost_to_serve(db: Path, settings: Settings, period: Period = "month", *, n: 
         "revenue": float(r["revenue"]), "margin": float(r["margin"]),
         **{part: float(r[part]) for part in PARTS}, "rates": rates,
     } for r in found]
+
+
+def _costed(store: Store, settings: Settings, start: date | None, end: date | None, *, identified: bool) -> Any:
+    """Ibis: the contacts in start..end of identified customers (or, ``identified`` false, of no
+    one), each with its cost at the configured rates."""
+    from recontact.desk import _contacts
+    from recontact.metrics.cost import contact_costs
+    from recontact.metrics.span import within_dates
+
+    contacts = _contacts(store, settings)
+    who = contacts.customer_key.notnull() if identified else contacts.customer_key.isnull()
+    c = settings.costs
+    return contact_costs(within_dates(contacts.filter(who), start, end), store.ibis().table("directory_agents"),
+                         labour_per_hour=c.labour_per_hour, truck_roll=c.truck_roll, per_minute=c.per_minute,
+                         per_contact=c.per_contact)
+
+
+def unattributed_cost(db: Path, settings: Settings, *, start: date | None = None,
+                      end: date | None = None) -> dict[str, Any]:
+    """What the contacts of no identified customer (withheld caller ids, placeholders, shared lines
+    and nothing else) cost at the same rates: ``contacts``, ``handle_s``, ``cost``. They are in no
+    row of ``cost_to_serve``."""
+    from recontact.desk import open_for_reading, report_settings
+
+    with open_for_reading(db, settings) as store:
+        settings = report_settings(store, settings)
+        costed = _costed(store, settings, start, end, identified=False)
+        row = costed.aggregate(contacts=costed.count(), handle_s=costed.handle_s.sum(),
+                               cost=costed.cost.sum()).to_pyarrow().to_pylist()[0]
+    return {"contacts": int(row["contacts"]), "handle_s": float(row["handle_s"] or 0.0),
+            "cost": float(row["cost"] or 0.0)}
 
 
 def customer_value(db: Path, settings: Settings, period: Period = "month", *, start: date | None = None,

@@ -48,9 +48,9 @@ def test_bank_month_cost_equals_the_hand_computation(shared_data: Path, tmp_path
     assert (summary.read, summary.imported) == (33066, 33066)
     hand: dict[str, float] = defaultdict(float)
     for r in rows:
-        if r["customer_id"] != "0":
-            s = int(r["ser_time"])
-            hand[r["customer_id"]] += s / 3600 * 36.0 + 0.02 * math.ceil(s / 60) + 0.50
+        s = int(r["ser_time"])
+        hand[r["customer_id"]] += s / 3600 * 36.0 + 0.02 * math.ceil(s / 60) + 0.50
+    nobody = hand.pop("0")  # customer_id 0: the caller was not identified
     rates, got = economics.cost_to_serve(db, Settings(), "month")
     assert rates["labour_per_hour"] == 36.0 and rates["per_minute"] == {"phone": 0.02}
     assert {r["period"] for r in got} == {"1999-02"}
@@ -59,3 +59,5 @@ def test_bank_month_cost_equals_the_hand_computation(shared_data: Path, tmp_path
     assert [(r["identifiers"], r["contacts"], round(r["cost"], 2)) for r in got[:3]] == [
         (["account:7191646"], 170, 801.61), (["account:69687275"], 126, 414.65), (["account:56051360"], 115, 378.43)]
     assert all(r["margin"] == -r["cost"] for r in got)  # no customer directory: revenue 0
+    rest = economics.unattributed_cost(db, Settings())
+    assert (rest["contacts"], rest["cost"]) == (19502, pytest.approx(nobody))

@@ -150,6 +150,11 @@ def cost(
               columns=["period", "rank", "customer_key", "contacts", "handle_s", "cost", "revenue", "margin",
                        "identifiers"] if output is Output.table else None,
               empty="no contact of an identified customer", limit=limit)
+    if output is Output.table:
+        rest = economics.unattributed_cost(db, _settings(config), start=lo, end=hi)
+        if rest["contacts"]:
+            stdout.print(f"[dim]{rest['contacts']:,} contacts of no identified customer (withheld or shared caller "
+                         f"ids) cost {rest['cost']:,.2f} more at these rates: in no row[/dim]", highlight=False)
 
 
 def _chart(command: str, rows: list[dict[str, Any]], path: Path) -> None:
