@@ -805,3 +805,193 @@ def desk_sets(draw: st.DrawFn, max_size: int = 24) -> list[Contact]:
             offset=draw(st.sampled_from(OFFSETS)),
         ))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost to serve, customer value, robust scores (DESIGN.md "Cost to serve"; docs/metrics.md)
+# ---------------------------------------------------------------------------------------------
+
+
+def people(records: Iterable[Iterable[str]]) -> list[frozenset[str]]:
+    """Customers from records (contacts' identifiers and directory rows alike): any two records
+    sharing an identifier are one customer. Brute force, as ``customers`` does."""
+    groups = [set(r) for r in records if r]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if groups[i] & groups[j]:
+                    groups[i] |= groups.pop(j)
+                    merged = True
+                    break
+            if merged:
+                break
+    return [frozenset(g) for g in groups]
+
+
+def whose(idents: Iterable[str], groups: Sequence[frozenset[str]]) -> Customer | None:
+    """The customer a record belongs to (None: no identifier)."""
+    for i in idents:
+        for g in groups:
+            if i in g:
+                return g
+    return None
+
+
+def billed_minutes(seconds: float) -> int:
+    """Whole minutes, rounded up: the smallest m with 60·m ≥ seconds."""
+    m = 0
+    while 60 * m < seconds:
+        m += 1
+    return m
+
+
+def days_in_month(day: date) -> int:
+    n = 0
+    d = day.replace(day=1)
+    while d.month == day.month:
+        n += 1
+        d += timedelta(days=1)
+    return n
+
+
+@dataclass(frozen=True)
+class Rates:
+    labour_per_hour: float = 36.0
+    truck_roll: float = 150.0
+    per_minute: Mapping[str, float] | None = None
+    per_contact: Mapping[str, float] | None = None
+
+
+def contact_cost(c: Contact, rates: Rates, agent_rates: Mapping[str, float]) -> float:
+    """Labour + telephony + per-contact channel cost + truck roll, from the definition."""
+    hourly = agent_rates.get(c.agent_id or "", rates.labour_per_hour)
+    labour = c.handle_s / 3600 * hourly
+    minutes = billed_minutes((c.talk_s or 0) + (c.hold_s or 0))
+    telephony = (rates.per_minute or {}).get(c.channel or "", 0.0) * minutes
+    channel = (rates.per_contact or {}).get(c.channel or "", 0.0)
+    truck = rates.truck_roll if c.truck_roll else 0.0
+    return labour + telephony + channel + truck
+
+
+def period_revenue(monthly: float, label: str, period: str, start: date | None = None,
+                   end: date | None = None) -> float:
+    """``monthly`` spread over days (1 / days in that month each), summed over the days of the
+    period labelled ``label`` (within start..end when given)."""
+    total = 0.0
+    # every day of a wide range whose label is ``label``
+    year = int(label[:4])
+    d = date(year - 1, 12, 1)
+    while d < date(year + 1, 2, 1):
+        if period_label(d, period) == label and (start is None or d >= start) and (end is None or d <= end):
+            total += monthly / days_in_month(d)
+        d += timedelta(days=1)
+    return total
+
+
+@dataclass(frozen=True)
+class CostRow:
+    period: str
+    customer: Customer
+    contacts: int
+    handle_s: float
+    cost: float
+    revenue: float
+
+    @property
+    def margin(self) -> float:
+        return self.revenue - self.cost
+
+
+def cost_to_serve(contacts: Sequence[Contact], period: str, tz: str, rates: Rates,
+                  agent_rates: Mapping[str, float], directory: Sequence[tuple[Sequence[str], float | None]] = (),
+                  start: date | None = None, end: date | None = None) -> list[CostRow]:
+    """Per period and customer with contacts in it (inbound and outbound): contacts, handle
+    seconds, cost, and revenue (the customer's directory rows' monthly revenues, prorated).
+    ``directory``: (identifiers, monthly revenue) rows, which link identifiers like contacts."""
+    groups = people([*(identifiers(c) for c in contacts), *(ids for ids, _ in directory)])
+    monthly: dict[Customer, float] = defaultdict(float)
+    for ids, money in directory:
+        who = whose(ids, groups)
+        if who is not None and money is not None:
+            monthly[who] += money
+    acc: dict[tuple[str, Customer], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for c in contacts:
+        who = whose(identifiers(c), groups)
+        day = local_date(c.started_at, tz)
+        if who is None or (start and day < start) or (end and day > end):
+            continue
+        a = acc[(period_label(day, period), who)]
+        a[0] += 1
+        a[1] += c.handle_s
+        a[2] += contact_cost(c, rates, agent_rates)
+    return [CostRow(label, who, int(n), h, cost, period_revenue(monthly.get(who, 0.0), label, period, start, end))
+            for (label, who), (n, h, cost) in acc.items()]
+
+
+def median(values: Sequence[float]) -> float:
+    s = sorted(values)
+    mid = len(s) // 2
+    return float(s[mid]) if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def robust_scores(values: Sequence[float]) -> list[float]:
+    """Modified z-scores: (x - median) / (1.4826 · MAD); when the MAD is 0, the mean absolute
+    deviation * 1.2533 stands in; when that is 0 too, every score is 0."""
+    m = median(values)
+    mad = median([abs(v - m) for v in values])
+    if mad > 0:
+        return [(v - m) / (1.4826 * mad) for v in values]
+    mean_ad = sum(abs(v - m) for v in values) / len(values)
+    if mean_ad > 0:
+        return [(v - m) / (1.2533 * mean_ad) for v in values]
+    return [0.0 for _ in values]
+
+
+@dataclass(frozen=True)
+class Order:
+    ident: str  # ``kind:value``
+    day: date
+    amount: float
+    line: int
+
+
+def customer_value(contacts: Sequence[Contact], orders: Sequence[Order], period: str,
+                   tz: str) -> dict[Customer, dict[str, Any]]:
+    """Per customer with orders: orders, repeat purchases (orders after the first), the first
+    order's amount (earliest date, then earliest line), the mean of the later ones, revenue, and per
+    period label (orders, revenue, inbound contacts); ``falling``: in the period of the last day of
+    the data (latest order date or contact local date) revenue is below and contacts above those of
+    the period before."""
+    groups = people([*(identifiers(c) for c in contacts), *([o.ident] for o in orders)])
+    mine: dict[Customer, list[Order]] = defaultdict(list)
+    for o in orders:
+        who = whose([o.ident], groups)
+        assert who is not None
+        mine[who].append(o)
+    last = max([o.day for o in orders] + [local_date(c.started_at, tz) for c in contacts])
+    last_label = period_label(last, period)
+    d = last
+    while period_label(d, period) == last_label:
+        d -= timedelta(days=1)
+    previous_label = period_label(d, period)
+    out: dict[Customer, dict[str, Any]] = {}
+    for who, os in mine.items():
+        os = sorted(os, key=lambda o: (o.day, o.line))
+        per: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0])
+        for o in os:
+            per[period_label(o.day, period)][0] += 1
+            per[period_label(o.day, period)][1] += o.amount
+        for c in contacts:
+            if c.direction == "inbound" and whose(identifiers(c), groups) == who:
+                per[period_label(local_date(c.started_at, tz), period)][2] += 1
+        now, before = per.get(last_label, [0, 0.0, 0]), per.get(previous_label, [0, 0.0, 0])
+        out[who] = {
+            "orders": len(os), "repeat_purchases": len(os) - 1, "first_order": os[0].amount,
+            "later_order_avg": sum(o.amount for o in os[1:]) / (len(os) - 1) if len(os) > 1 else None,
+            "revenue": sum(o.amount for o in os), "last_period": last_label, "previous_period": previous_label,
+            "falling": now[1] < before[1] and now[2] > before[2],
+            "periods": {k: (int(v[0]), v[1], int(v[2])) for k, v in per.items()},
+        }
+    return out

@@ -105,14 +105,15 @@ def stacked_bar_chart(rows: Sequence[Mapping[str, Any]], x: str, y: str, color: 
 
 
 def pareto_chart(rows: Sequence[Mapping[str, Any]], category: str, value: str, *, title: str,
-                 value_title: str | None = None) -> dict[str, Any]:
+                 value_title: str | None = None, total: float | None = None) -> dict[str, Any]:
     """A Pareto chart: a bar per ``category`` by ``value``, largest first, and a line of the
-    cumulative share of the total (right axis, 0-100 %). Rows are ranked here (value descending,
-    then category), whatever order they come in."""
+    cumulative share of the total (right axis, 0-100 %; ``total`` when the rows are the head of a
+    longer list, else their own sum). Rows are ranked here (value descending, then category),
+    whatever order they come in."""
     import altair as alt
 
     ranked = sorted(rows, key=lambda r: (-(r[value] or 0), _label(r[category])))
-    total = sum(r[value] or 0 for r in ranked)
+    total = sum(r[value] or 0 for r in ranked) if total is None else total
     running = 0.0
     values = []
     for r in ranked:
@@ -235,3 +236,17 @@ def top_chart(rows: Sequence[Mapping[str, Any]], period: str) -> dict[str, Any]:
     """Top callers: each period's top callers' contacts, stacked per customer."""
     return stacked_bar_chart(rows, "period", "contacts", "customer_key", title=f"Top callers per {period}",
                              tooltip=("identifiers",))
+
+
+def cost_chart(rows: Sequence[Mapping[str, Any]], head: int = 30) -> dict[str, Any]:
+    """Cost to serve as a Pareto chart: the ``head`` most expensive customers over the rows' periods
+    (cost summed per customer), with their cumulative share of the whole cost."""
+    per: dict[str, float] = {}
+    for r in rows:
+        per[r["customer_key"]] = per.get(r["customer_key"], 0.0) + r["cost"]
+    ranked = sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))
+    periods = sorted({r["period"] for r in rows})
+    span = f"{periods[0]} to {periods[-1]}" if len(periods) > 1 else (periods[0] if periods else "")
+    return pareto_chart([{"customer": k, "cost": v} for k, v in ranked[:head]], "customer", "cost",
+                        title=f"Cost to serve, {span}: the {min(head, len(ranked))} most expensive of "
+                              f"{len(ranked):,} customers", value_title="cost", total=sum(per.values()))

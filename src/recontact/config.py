@@ -56,6 +56,53 @@ class AsteriskSettings(BaseModel):
         return values
 
 
+class CostSettings(BaseModel):
+    """``[costs]``: the rates cost to serve is computed with (currency units of the desk's choice).
+    Every cost output names the rates it used."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    labour_per_hour: float = Field(36.0, ge=0, description="Loaded labour cost per handle hour of an agent "
+                                                           "without an hourly cost in the agents directory.")
+    truck_roll: float = Field(150.0, ge=0, description="Cost of one truck roll (a contact with truck_roll true).")
+    per_minute: dict[str, float] = Field(default_factory=lambda: {"phone": 0.02},
+                                         description="Telephony cost per billed minute (talk + hold, rounded up "
+                                                     "to whole minutes, per contact), by channel.")
+    per_contact: dict[str, float] = Field(default_factory=lambda: {"phone": 0.50, "email": 0.20},
+                                          description="Fixed cost of one contact, by channel.")
+
+    @field_validator("per_minute", "per_contact")
+    @classmethod
+    def _channels(cls, v: dict[str, float]) -> dict[str, float]:
+        from recontact.schema import CHANNELS
+
+        unknown = sorted(set(v) - set(CHANNELS))
+        if unknown:
+            raise ValueError(f"unknown channel {', '.join(unknown)} (channels: {', '.join(CHANNELS)})")
+        if any(rate < 0 for rate in v.values()):
+            raise ValueError("rates must be 0 or more")
+        return dict(sorted(v.items()))
+
+
+class PrivacySettings(BaseModel):
+    """``[privacy]``: what reports may show about individual employees."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    individual_employee_rows: bool = Field(False, description="Manager reports list each employee's own "
+                                                              "figures (default: aggregates per manager only).")
+
+
+class ManagerSettings(BaseModel):
+    """``[managers]``: the manager report's outlier mark."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outlier_score: float = Field(3.5, gt=0, description="An employee is far above their peers when their "
+                                                        "robust score (MAD-based modified z-score of contacts) "
+                                                        "exceeds this.")
+
+
 class Settings(BaseModel):
     """Everything recontact can be told; every field has a default."""
 
@@ -103,6 +150,13 @@ class Settings(BaseModel):
     notifications: NotifySettings = Field(default_factory=lambda: NotifySettings(),
                                           description="The outbox: e-mail, webhooks, retries, telling customers "
                                                       "([notifications] table).")
+
+    costs: CostSettings = Field(default_factory=lambda: CostSettings(),
+                                description="Cost-to-serve rates ([costs] table; see docs/configuration.md).")
+    privacy: PrivacySettings = Field(default_factory=lambda: PrivacySettings(),
+                                     description="What reports show about individual employees ([privacy]).")
+    managers: ManagerSettings = Field(default_factory=lambda: ManagerSettings(),
+                                      description="Manager report settings ([managers]).")
 
     @field_validator("repeat_window")
     @classmethod

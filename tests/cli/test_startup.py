@@ -45,7 +45,8 @@ def test_help_and_version_load_no_heavy_library(args: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("command", ["import", "flags", "top", "customer", "imports", "rules", "formats", "generate",
-                                     "demo", "cases", "cases list", "cases users add", "worker",
+                                     "demo", "directory", "orders", "cost", "value", "managers",
+                                     "cases", "cases list", "cases users add", "worker",
                                      "notifications", "notifications list"])
 def test_command_help_loads_no_engine(command: str) -> None:
     loaded = _heavy_modules_loaded(*command.split(), "--help", heavy=(*HEAVY, "sqlalchemy", "alembic"))

@@ -273,10 +273,11 @@ def test_an_import_larger_than_the_memory_limit_spills_instead_of_failing(tmp_pa
 
 def test_a_store_of_another_schema_version_is_refused_with_a_reason(tmp_path):
     from recontact.errors import StoreError
-    from recontact.store.contacts import SCHEMA_VERSION, open_store
+    from recontact.store.contacts import MIGRATIONS, SCHEMA_VERSION, open_store
 
     db = tmp_path / "s.duckdb"
-    for version, says in ((SCHEMA_VERSION - 1, "older recontact"), (SCHEMA_VERSION + 1, "newer recontact")):
+    oldest = min(MIGRATIONS) - 1  # older than any store this recontact migrates
+    for version, says in ((oldest, "older recontact"), (SCHEMA_VERSION + 1, "newer recontact")):
         with open_store(db) as store:
             store.set_meta("schema_version", str(version))
         with pytest.raises(StoreError, match=says):

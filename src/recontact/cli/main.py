@@ -380,9 +380,9 @@ def formats(output: OutputOpt = Output.table) -> None:
               output, title="Import formats")
 
 
-# Commands registered by other modules: generate and demo; fcr, repeat-drivers, kpis, feedback; cases …;
-# worker and notifications.
-from recontact.cli import cases, notify, sample_commands, scorecard_commands  # noqa: E402,F401
+# Commands registered by other modules: generate and demo; fcr, repeat-drivers, kpis, feedback;
+# directory, orders, cost, value, managers; cases …; worker and notifications.
+from recontact.cli import cases, cost_commands, notify, sample_commands, scorecard_commands  # noqa: E402,F401
 
 
 def main() -> None:

@@ -17,11 +17,16 @@ import duckdb
 from recontact.engines.duckdb import connect, ibis_connection
 from recontact.errors import StoreError
 from recontact.schema import CONTACT_FIELDS
+from recontact.store.directories import DDL as DIRECTORY_DDL
+from recontact.store.directories import TABLE_NAMES as DIRECTORY_TABLES
 
-SCHEMA_VERSION = 7  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
+SCHEMA_VERSION = 8  # 2: contacts.content_hash replaces dedupe_key; 3: identifiers (ident, key);
 # 4: import ledger (imports: system, format, size, sha256, options, conflicts), contacts.content,
 # identifiers.first_key; 5: no contacts.content (contents are compared field by field);
-# 6: identifiers (seq, contacts, valid, role, people), identifier_links, key_history; 7: imports.folded
+# 6: identifiers (seq, contacts, valid, role, people), identifier_links, key_history; 7: imports.folded;
+# 8: directories (customers, agents, employees, orders; store/directories.py)
+#: Stores of an older schema brought up to this one in place: version -> statements to the next.
+MIGRATIONS: dict[int, list[str]] = {6: ["ALTER TABLE imports ADD COLUMN folded BIGINT"], 7: DIRECTORY_DDL}
 
 CONTACT_COLUMNS: dict[str, str] = {
     # The system the contact came from (--system; default: the format name). A contact's identity
@@ -59,7 +64,10 @@ DDL = [
     "imported_at TIMESTAMPTZ NOT NULL, read BIGINT, imported BIGINT, duplicates BIGINT, conflicts BIGINT, "
     "rejected BIGINT, skipped BIGINT, unidentified BIGINT, folded BIGINT)",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)",
+    *DIRECTORY_DDL,
 ]
+STORE_TABLES = frozenset({"contacts", "identifiers", "identifier_links", "key_history", "imports", "meta",
+                          *DIRECTORY_TABLES})
 
 
 @dataclass
@@ -139,11 +147,14 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
             con.close()
             raise StoreError(f"{p}: written by a newer recontact (schema {version}); upgrade recontact")
         if version is not None and int(version) < SCHEMA_VERSION:
+            if int(version) not in MIGRATIONS:
+                con.close()
+                raise StoreError(f"{p}: written by an older recontact (schema {version}, this one reads "
+                                 f"{SCHEMA_VERSION}); import your exports again into a new store")
             con.close()
-            raise StoreError(f"{p}: written by an older recontact (schema {version}, this one reads "
-                             f"{SCHEMA_VERSION}); import your exports again into a new store")
-    elif tables - {"contacts", "identifiers", "identifier_links", "key_history", "imports", "meta"} \
-            and "contacts" not in tables:
+            migrate(p, int(version))
+            return open_store(p, create=create, read_only=read_only, memory_limit=memory_limit)
+    elif tables - STORE_TABLES and "contacts" not in tables:
         con.close()
         raise StoreError(f"{p}: this DuckDB file is not a recontact store (it has other tables)")
     if "contacts" not in tables:
@@ -151,3 +162,20 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
             con.execute(stmt)
         store.set_meta("schema_version", str(SCHEMA_VERSION))
     return store
+
+
+def migrate(path: Path, version: int) -> None:
+    """Bring the store at ``path`` from schema ``version`` up to ``SCHEMA_VERSION`` in one
+    transaction (a brief read-write open, also for a reader: ``store busy`` while an import runs)."""
+    con = connect(path, read_only=False)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        while version < SCHEMA_VERSION:
+            for stmt in MIGRATIONS[version]:
+                con.execute(stmt)
+            version += 1
+        con.execute("DELETE FROM meta WHERE key = 'schema_version'")
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version)])
+        con.execute("COMMIT")
+    finally:
+        con.close()

@@ -114,12 +114,36 @@ def _collect_row_idents(con: duckdb.DuckDBPyConnection, rows: str) -> None:
 def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
     """Add the identifiers and links of the rows ``new_rows`` selects (SQL over ``_staged s`` with
     ``s.rowid`` in file order) to ``identifiers`` and ``identifier_links``, counting contacts."""
+    _collect_row_idents(con, new_rows)
+    _record_row_idents(con, count_contacts=True)
+
+
+def _directory_row_idents(where: str = "true") -> str:
+    """SQL: (r, ident) of the directory rows (``directory_identifiers``) ``where`` selects; r is
+    negative (contacts' row ids are not), one number per directory row, in file order."""
+    return (f"SELECT dense_rank() OVER (ORDER BY directory, line) - {1 << 62} AS r, ident FROM directory_identifiers "
+            f"WHERE {where}")
+
+
+def record_directory_identifiers(con: duckdb.DuckDBPyConnection, directory: str) -> None:
+    """Add the identifiers of one directory's rows (``directory_identifiers``) to ``identifiers``
+    (counting no contacts) and the pairs seen on one row to ``identifier_links``: a directory row
+    links its identifiers as a contact does. Then :func:`resolve`."""
+    mine = _directory_row_idents(f"directory = {sql_str(directory)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _row_idents AS {mine}")
+    _record_row_idents(con, count_contacts=False)
+    con.execute("DROP TABLE IF EXISTS _row_seq")
+
+
+def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) -> None:
+    """Record ``_row_idents`` (r, ident): new identifiers numbered in order of first sighting (by
+    r), contact counts (when ``count_contacts``), and links."""
     import numpy as np
 
     from recontact.identity.email import is_valid_email, plain_email_sql
 
-    _collect_row_idents(con, new_rows)
-    con.execute("CREATE OR REPLACE TEMP TABLE _seen AS SELECT ident, count(*) AS n, min(r) AS first "
+    n = "count(*)" if count_contacts else "0"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _seen AS SELECT ident, {n} AS n, min(r) AS first "
                 "FROM _row_idents GROUP BY ident")
     con.execute("UPDATE identifiers SET contacts = identifiers.contacts + s.n FROM _seen s "
                 "WHERE identifiers.ident = s.ident")
@@ -175,10 +199,13 @@ def row_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def recount_from_contacts(con: duckdb.DuckDBPyConnection) -> None:
-    """After contacts were deleted (an import removed): identifier counts and links again from the
-    contacts left; identifiers no contact carries any more are dropped. Then :func:`resolve`."""
+    """After contacts or directory rows were deleted (an import removed, a directory replaced):
+    identifier counts and links again from the contacts and directory rows left; identifiers none
+    of them carries any more are dropped. Then :func:`resolve`."""
     _collect_row_idents(con, "FROM contacts s WHERE true")
-    con.execute("CREATE OR REPLACE TEMP TABLE _seen AS SELECT ident, count(*) AS n FROM _row_idents GROUP BY ident")
+    con.execute(f"INSERT INTO _row_idents {_directory_row_idents()}")  # directory rows link too (r < 0)
+    con.execute("CREATE OR REPLACE TEMP TABLE _seen AS SELECT ident, count(*) FILTER (WHERE r >= 0) AS n "
+                "FROM _row_idents GROUP BY ident")
     con.execute("DELETE FROM identifiers WHERE ident NOT IN (SELECT ident FROM _seen)")
     con.execute("UPDATE identifiers SET contacts = s.n FROM _seen s "
                 "WHERE identifiers.ident = s.ident AND identifiers.contacts <> s.n")
