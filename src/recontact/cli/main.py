@@ -62,7 +62,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings TOML 
 
 #: Values of ``--source``, for its help text without importing the importers (a test checks
 #: that this equals ``recontact.importers.FORMATS``).
-SOURCE_NAMES = ("asterisk", "twilio", "freeswitch", "zendesk", "freshdesk", "jsonl", "csv")
+SOURCE_NAMES = ("asterisk", "twilio", "freeswitch", "zendesk", "freshdesk", "servicenow", "jsonl", "csv")
 
 
 def _settings(config: Path | None) -> Settings:
