@@ -125,6 +125,8 @@ def customers(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> dict[str
     deny = tuple(deny)
     groups: list[set[str]] = [set(identifiers(c, deny)) for c in contacts]
     groups = [g for g in groups if g]
+    if all(len(g) == 1 for g in groups):  # no record links two identifiers: each one is a customer
+        return {c.contact_id: frozenset(identifiers(c, deny)) for c in contacts if identifiers(c, deny)}
     merged = True
     while merged:
         merged = False

@@ -132,9 +132,9 @@ def test_uci_incident_log_keeps_one_contact_per_incident(shared_data, run_import
     python: first = {}; for r in csv.DictReader(f): first.setdefault(r['number'], r['caller_id'])
     -> 24,918 incidents; 3 whose first row has caller '?'; 5,244 distinct other callers.
     python: rows whose columns other than number all equal the first row of their number -> 0."""
-    s = run_import(shared_data / "uci-incident-event-log" / "incident_event_log.csv",
+    s = run_import(shared_data / "uci-incident-event-log" / "incident_event_log.csv", source="csv",
                    column_map={"caller_id": "account_id", "opened_at": "started_at", "number": "contact_id"},
-                   time_format="%d/%m/%Y %H:%M")
+                   time_format="%d/%m/%Y %H:%M")  # the generic reading (guessed, it is read as servicenow)
     assert (s.read, s.imported, s.duplicates, s.conflicts, s.rejected) == (141_712, 24_918, 0, 116_794, 0)
     assert any("event log" in n and "docs/importing.md#event-logs" in n for n in s.notes)
     assert s.unidentified == 3

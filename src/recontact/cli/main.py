@@ -62,7 +62,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings TOML 
 
 #: Values of ``--source``, for its help text without importing the importers (a test checks
 #: that this equals ``recontact.importers.FORMATS``).
-SOURCE_NAMES = ("asterisk", "twilio", "freeswitch", "zendesk", "freshdesk", "jsonl", "csv")
+SOURCE_NAMES = ("asterisk", "twilio", "freeswitch", "zendesk", "freshdesk", "servicenow", "jsonl", "csv")
 
 
 def _settings(config: Path | None) -> Settings:
@@ -119,6 +119,10 @@ def import_cmd(
                                                                                    "contact's rows for --events "
                                                                                    "(repeatable; default: "
                                                                                    "file order).")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Mapping profile: a shipped or saved name, "
+                                                                  "or a TOML file (see docs/importing.md).")] = None,
+    save_profile: Annotated[str | None, typer.Option("--save-profile", help="Save how this file was read as "
+                                                                            "a profile NAME.")] = None,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Import contacts from an export. Atomic and idempotent: a file imported twice adds nothing.
@@ -127,6 +131,7 @@ def import_cmd(
     and reason, in full in a rejects CSV."""
     from recontact import desk
     from recontact.config import check_timezone
+    from recontact.importers import profiles
     from recontact.importers.base import ImportOptions
 
     settings = _settings(config)
@@ -137,6 +142,9 @@ def import_cmd(
     )
     if events_order and not events:
         raise typer.BadParameter("needs --events ID_COLUMN", param_hint="--events-order")
+    given = frozenset(k for k, v in {"tz": tz, "encoding": encoding, "delimiter": delimiter, "events": events,
+                                     "time_format": time_format, "events_order": events_order}.items() if v)
+    options, source, system, desk_tz = profiles.with_profile(profile, options, given, source, system)
     if tz:
         try:
             check_timezone(tz)
@@ -145,8 +153,11 @@ def import_cmd(
     results = []
     for path in files:
         request = desk.ImportRequest(path=path, source=source, options=options, system=system,
-                                     rejects_path=rejects if len(files) == 1 else None, desk_timezone=tz)
+                                     rejects_path=rejects if len(files) == 1 else None, desk_timezone=desk_tz)
         results.append(_import_one(db, request, settings, output))
+    if save_profile:
+        saved = profiles.save(save_profile, profiles.from_options(options, results[0].source, system))
+        stderr.print(f"profile {save_profile} saved: {saved} (use it with --profile {save_profile})", highlight=False)
     if output is Output.json:
         emit_json(_import_json(results[0]) if len(results) == 1 else [_import_json(r) for r in results])
     elif output is Output.csv:

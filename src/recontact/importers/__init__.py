@@ -9,7 +9,16 @@ from pathlib import Path
 from types import ModuleType
 
 from recontact.errors import InputFileError
-from recontact.importers import asterisk_cdr, freeswitch, freshdesk, generic_csv, jsonl, twilio, zendesk
+from recontact.importers import (
+    asterisk_cdr,
+    freeswitch,
+    freshdesk,
+    generic_csv,
+    jsonl,
+    servicenow,
+    twilio,
+    zendesk,
+)
 from recontact.importers.text import decode_head, detect_encoding, read_head
 
 #: Format name -> module. Vendor formats are told apart by their own header or record; the
@@ -20,6 +29,7 @@ FORMATS: dict[str, ModuleType] = {
     freeswitch.NAME: freeswitch,
     zendesk.NAME: zendesk,
     freshdesk.NAME: freshdesk,
+    servicenow.NAME: servicenow,
     jsonl.NAME: jsonl,
     generic_csv.NAME: generic_csv,
 }

@@ -30,6 +30,16 @@ class AsteriskDesk:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """A column of outcome codes: ``answered`` codes make a contact answered, ``abandoned`` codes
+    abandoned; any other code (or none) leaves both unknown."""
+
+    column: str
+    answered: tuple[str, ...] = ()
+    abandoned: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ImportOptions:
     """How to read a file. ``tz`` is the IANA zone of timestamps written without an offset."""
 
@@ -44,6 +54,26 @@ class ImportOptions:
     #: and the columns that order a contact's rows (the last row wins; default: file order).
     events: str | None = None
     events_order: tuple[str, ...] = ()
+    # What a mapping profile adds (importers/profiles; read by the generic CSV importer):
+    combine: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> columns joined by a space
+    outcome: Outcome | None = None  # outcome codes -> answered / abandoned
+    skip: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> values marking rows to skip
+    placeholders: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> values read as missing
+    constants: dict[str, str] = field(default_factory=dict)  # field -> the value of every row
+    profile: str | None = None  # the mapping profile these options come from (its name), for notes
+
+    def profile_parts(self) -> dict[str, object]:
+        """The profile-made reading rules that are set, as plain data (for the ledger and saving)."""
+        parts: dict[str, object] = {
+            "combine": {k: list(v) for k, v in self.combine.items()},
+            "skip": {k: list(v) for k, v in self.skip.items()},
+            "placeholders": {k: list(v) for k, v in self.placeholders.items()},
+            "constants": dict(self.constants),
+        }
+        if self.outcome is not None:
+            parts["outcome"] = {"column": self.outcome.column, "answered": list(self.outcome.answered),
+                                "abandoned": list(self.outcome.abandoned)}
+        return {k: v for k, v in parts.items() if v}
 
 
 @dataclass(frozen=True)

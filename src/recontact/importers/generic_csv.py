@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from recontact.errors import InputFileError
-from recontact.importers.base import EventLog, ImportOptions, Scan, check_map_targets, sql_ident
+from recontact.importers.base import EventLog, ImportOptions, Scan, check_map_targets, sql_ident, sql_str
 from recontact.importers.csv_scan import extra_json_sql, read_csv_sql
 from recontact.importers.text import (
     decode_head,
@@ -63,11 +63,13 @@ _CANONICAL = {header_key(f): f for f in CONTACT_FIELDS}
 _ALIASES = {header_key(k): v for k, v in ALIASES.items()}
 
 
-def map_columns(names: list[str], column_map: dict[str, str]) -> tuple[dict[str, str], list[str], list[str]]:
+def map_columns(names: list[str], column_map: dict[str, str],
+                reserved: frozenset[str] = frozenset()) -> tuple[dict[str, str], list[str], list[str]]:
     """Source column -> canonical field; the unmapped (kept) columns; notes on guessed mappings.
 
     Explicit ``column_map`` entries win, then exact canonical names, then ALIASES. Each canonical
-    field takes the first column that claims it.
+    field takes the first column that claims it; ``reserved`` fields (made otherwise, by a profile)
+    are taken by explicit entries only.
     """
     check_map_targets(column_map)
     wanted = {header_key(k.strip()): v for k, v in column_map.items()}
@@ -80,6 +82,8 @@ def map_columns(names: list[str], column_map: dict[str, str]) -> tuple[dict[str,
     notes: list[str] = []
     taken: set[str] = set()
     for stage in ("map", "exact", "alias"):
+        if stage == "exact":
+            taken |= reserved
         for name in names:
             key = header_key(name)
             if name in mapping:
@@ -100,23 +104,75 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     text = decode_head(head, encoding)
     delimiter = detect_delimiter(text, options.delimiter)
     names = dedupe_names(parse_header(text, delimiter))
-    mapping, kept, notes = map_columns(names, options.column_map)
-    if "started_at" not in mapping.values():
+    mapping, kept, notes = map_columns(names, options.column_map, made_targets(options))
+    # an explicit --map wins over what the profile makes
+    made = {f: sql for f, sql in made_fields(names, options).items() if f not in mapping.values()}
+    if "started_at" not in [*mapping.values(), *made]:
         raise InputFileError(
             f"{path}: line 1: no started_at column among {', '.join(names)}; "
             f"name one with --map \"YOUR COLUMN=started_at\""
         )
     source, rejects = read_csv_sql(path, names, delimiter=delimiter, encoding=encoding, header=True)
     select = [f"{sql_ident(src)} AS {sql_ident(field)}" for src, field in mapping.items()]
+    select += [f"{value} AS {sql_ident(field)}" for field, value in made.items()]
     events = event_log(names, options)
     if events is not None:
         select += event_columns(events)
+    skip = skip_sql(names, options)
+    if skip:
+        select.append(f"{skip} AS _skip")
     sql = (f"SELECT {', '.join(select)}, {extra_json_sql(kept)} AS _extra, "
-           f"CAST(NULL AS VARCHAR) AS _reject FROM {source}")
+           f"CAST(NULL AS VARCHAR) AS _reject FROM {cleaned_sql(source, names, options)}")
     notes[:0] = encoding_notes(head, encoding, options.encoding)
+    if options.profile:
+        notes.insert(0, f"mapping profile {options.profile}")
     return Scan(sql=sql, header_lines=1, rejects_table=rejects, time_format=options.time_format,
-                notes=notes, fields=tuple(mapping.values()), source_sql=source, source_columns=tuple(names),
-                encoding=encoding, events=events)
+                notes=notes, fields=(*mapping.values(), *made), source_sql=source, source_columns=tuple(names),
+                encoding=encoding, events=events, skips=bool(skip))
+
+
+def _in(col: str, values: tuple[str, ...]) -> str:
+    """SQL: the trimmed column is one of ``values``."""
+    return f"coalesce(trim({col}) IN ({', '.join(map(sql_str, values))}), false)" if values else "false"
+
+
+def made_targets(options: ImportOptions) -> frozenset[str]:
+    """The canonical fields a profile makes (see made_fields)."""
+    outcome = {"answered", "abandoned"} if options.outcome else set()
+    return frozenset({*options.combine, *options.constants, *outcome})
+
+
+def made_fields(names: list[str], options: ImportOptions) -> dict[str, str]:
+    """Canonical field -> SQL for the fields a profile makes: columns joined by a space (missing
+    parts left out; none at all: missing), constants, outcome codes."""
+    made: dict[str, str] = {}
+    for target, columns in options.combine.items():
+        parts = [f"nullif(trim({sql_ident(_column(names, c, 'the profile'))}), '')" for c in columns]
+        made[target] = f"nullif(concat_ws(' ', {', '.join(parts)}), '')"
+    made.update({target: sql_str(value) for target, value in options.constants.items()})
+    outcome = options.outcome
+    if outcome is not None:
+        col = sql_ident(_column(names, outcome.column, "the profile's outcome"))
+        yes, no = _in(col, outcome.answered), _in(col, outcome.abandoned)
+        made["answered"] = f"CASE WHEN {yes} THEN 'true' WHEN {no} THEN 'false' END"
+        made["abandoned"] = f"CASE WHEN {no} THEN 'true' WHEN {yes} THEN 'false' END"
+    return made
+
+
+def skip_sql(names: list[str], options: ImportOptions) -> str | None:
+    """SQL: the row is one the profile says to skip (a listed value in one of its skip columns)."""
+    tests = [_in(sql_ident(_column(names, c, "the profile's skip")), values) for c, values in options.skip.items()]
+    return " OR ".join(tests) or None
+
+
+def cleaned_sql(source: str, names: list[str], options: ImportOptions) -> str:
+    """``source``, with a profile's placeholder values read as missing (in every use of the column)."""
+    if not options.placeholders:
+        return source
+    blank = {_column(names, c, "the profile's placeholders"): v for c, v in options.placeholders.items()}
+    cols = [f"CASE WHEN {_in(sql_ident(n), blank[n])} THEN NULL ELSE {sql_ident(n)} END AS {sql_ident(n)}"
+            if n in blank else sql_ident(n) for n in names]
+    return f"(SELECT {', '.join(cols)} FROM {source})"
 
 
 def _column(names: list[str], wanted: str, what: str) -> str:

@@ -40,6 +40,7 @@ def options_json(options: ImportOptions) -> str:
     }
     if options.events:  # an event log: which rows are one contact, and which of them wins
         read["events"] = {"id": options.events, "order": list(options.events_order)}
+    read.update(options.profile_parts())  # a mapping profile's combined columns, outcome codes, skips…
     if options.asterisk.configured():  # the desk's own Asterisk lines decide directions
         read["asterisk"] = {"extensions": list(options.asterisk.extensions), "queues": list(options.asterisk.queues),
                             "contexts": list(options.asterisk.contexts)}

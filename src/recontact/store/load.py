@@ -324,7 +324,8 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         if scan.events is not None:
             folded = fold_events(con, scan.events)
             summary.folded = folded.folded
-            summary.notes.append(folded.note(scan.events))
+            if folded.folded:
+                summary.notes.append(folded.note(scan.events))
         if scan.skips:
             summary.skipped = scalar(con, f"SELECT count(*) FROM _staged WHERE _reason = {sql_str(SKIPPED)}")
         staged = scalar(con, "SELECT count(*) FROM _staged")

@@ -77,9 +77,11 @@ def typed_columns(scan: Scan, region: str) -> tuple[list[str], list[str], list[s
         *CONTACT_FIELDS,
         "CAST(NULL AS VARCHAR) AS extension",
         "nullif(trim(_raw_phone), '') AS phone_raw",
-        # An empty caller id on a call is withheld; withheld words are spotted with the slow path.
-        "(nullif(trim(_raw_phone), '') IS NULL AND coalesce(channel = 'phone', false)"
-        f"{' AND NOT coalesce(_no_caller_id, false)' if scan.no_caller_id else ''}) AS withheld",
+        # An empty caller id on a call is withheld; withheld words are spotted with the slow path. A
+        # source without a caller id column (a ticket's caller is a person) withholds nothing.
+        ("(nullif(trim(_raw_phone), '') IS NULL AND coalesce(channel = 'phone', false)"
+         f"{' AND NOT coalesce(_no_caller_id, false)' if scan.no_caller_id else ''})" if "phone" in present
+         else "false") + " AS withheld",
         f"CASE WHEN contact_id IS NULL THEN 'md5:' || md5({content}) ELSE contact_id END AS dedupe_key",
         "_extra AS extra",
     ]
