@@ -44,8 +44,18 @@ CONTACT_COLUMNS: dict[str, str] = {
     "extra": "VARCHAR",  # JSON object of source columns recontact does not know
 }
 
+#: Text columns of one value per row, mostly unique (ids, raw caller ids): stored with Zstandard,
+#: which DuckDB writes about three times faster than its default dictionary-FSST for a few percent
+#: more disk (sparse and repeated columns stay with the default: there Zstandard is much larger).
+ZSTD_COLUMNS = frozenset({"content_hash", "contact_id", "ticket_id", "phone_raw"})
+
+
+def _column(name: str, sql_type: str) -> str:
+    return f"{name} {sql_type}{' USING COMPRESSION zstd' if name in ZSTD_COLUMNS else ''}"
+
+
 DDL = [
-    f"CREATE TABLE IF NOT EXISTS contacts ({', '.join(f'{k} {v}' for k, v in CONTACT_COLUMNS.items())})",
+    f"CREATE TABLE IF NOT EXISTS contacts ({', '.join(_column(k, v) for k, v in CONTACT_COLUMNS.items())})",
     # ident is "kind:value" (phone:+14155550134); the kind is the text before the first colon. seq
     # numbers identifiers in order of first sighting; customer_key is NULL when the identifier
     # identifies no one, and role says why (invalid, placeholder, denied, hub); people: how many
