@@ -220,3 +220,26 @@ def test_two_vendor_formats_claiming_one_file_is_an_error(tmp_path, run_import):
     assert str(e.value) == (f"{path}: could be any of: twilio (header has From, To, Direction, Status); freshdesk "
                             "(header has Ticket ID, Created time); say which with --source twilio|freshdesk")
     assert run_import(path, source="twilio", column_map={"Created time": "started_at"}).imported == 1
+
+
+@pytest.mark.parametrize(("folder", "name", "counts"), [
+    ("twilio", "call_log.csv", (13, 7, 5)),
+    ("freeswitch", "Master.csv", (11, 6, 4)),
+    ("zendesk", "tickets.jsonl", (5, 3, 1)),
+    ("freshdesk", "tickets.csv", (9, 6, 2)),
+])
+def test_vendor_files_with_a_utf8_bom(samples, tmp_path, run_import, contact_rows, folder, name, counts):
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + (samples / folder / name).read_bytes())
+    s = run_import(path)
+    assert (s.source, (s.read, s.imported, s.rejected)) == (folder, counts)
+    assert not any("\ufeff" in str(v) for r in contact_rows() for v in r.values())
+
+
+def test_a_zendesk_view_export_with_requested(tmp_path, run_import, contact_rows):
+    path = tmp_path / "view.csv"
+    path.write_text("ID,Subject,Requester,Requested,Status\n301,Printer,Ann Lee,2026-01-05 09:00:00,Solved\n")
+    s = run_import(path)
+    assert (s.source, s.imported) == ("zendesk", 1)
+    (row,) = contact_rows()
+    assert (row["contact_id"], row["customer_name"], row["resolved"]) == ("301", "Ann Lee", True)

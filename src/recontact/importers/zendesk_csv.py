@@ -25,7 +25,8 @@ VIA_WORDS = (("mail", "email"), ("voice", "phone"), ("phone", "phone"), ("call",
 
 
 def sniff(head: str) -> str | None:
-    return has_columns(head, "Id", "Requester", "Created at") or has_columns(head, "Id", "Requester", "Via")
+    return (has_columns(head, "Id", "Requester", "Created at") or has_columns(head, "Id", "Requester", "Requested")
+            or has_columns(head, "Id", "Requester", "Via"))
 
 
 def scan(path: Path, options: ImportOptions) -> Scan:
