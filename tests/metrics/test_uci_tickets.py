@@ -85,3 +85,22 @@ def test_uci_ticket_fcr_beside_customer_fcr(shared_data: Path, tmp_path: Path) -
     assert got["fcr"] == pytest.approx(want["resolved_first"] / want["issues"])
     assert got["ticket_fcr"] == pytest.approx(want["tickets_resolved_first"] / want["tickets_resolved"])
     assert got["fcr_gap"] == pytest.approx(got["ticket_fcr"] - got["fcr"])
+
+
+def test_uci_customer_fcr_through_the_generic_event_log_import(shared_data: Path, tmp_path: Path) -> None:
+    """The same log read as a generic CSV event log (``--events number``): per-customer FCR equals
+    the computation from the raw rows (tickets carry no resolved flag that way: ticket_fcr null)."""
+    path = shared_data / "uci-incident-event-log" / "incident_event_log.csv"
+    db = tmp_path / "uci.duckdb"
+    options = ImportOptions(tz="UTC", time_format="%d/%m/%Y %H:%M", events="number",
+                            events_order=("sys_mod_count",),
+                            column_map={"opened_at": "started_at", "caller_id": "employee_id", "number": "ticket_id"})
+    desk.import_contacts(db, desk.ImportRequest(path, source="csv", options=options), Settings())
+    (got,) = scorecard.fcr(db, Settings())
+    want = expected(latest_updates(path))
+    assert {k: got[k] for k in ("issues", "resolved_first", "pending", "repeats", "tickets")} == {
+        k: want[k] for k in ("issues", "resolved_first", "pending", "repeats", "tickets")}
+    # By hand from the raw log: 24,918 incidents; 20,036 counted issues, 17,310 resolved first
+    # (86.4 %), 19 pending, 4,860 repeats.
+    assert (got["issues"], got["resolved_first"], got["pending"], got["repeats"]) == (20036, 17310, 19, 4860)
+    assert (got["tickets_resolved"], got["ticket_fcr"]) == (0, None)
