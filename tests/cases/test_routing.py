@@ -142,3 +142,29 @@ def test_a_failing_listener_rolls_the_cases_back(cases_db: CasesDb, tmp_path: Pa
         hooks.unregister(broken)
     assert service.list_cases(cases_db.db, s) == []
     assert service.sync_cases(cases_db.db, s)["opened"] == 1  # the import is in; sync catches up
+
+
+def test_directories_name_the_supervisor_the_account_manager_and_the_value(cases_db: CasesDb, tmp_path: Path) -> None:
+    """With the store's agent and customer directories (recontact directory import): the agent's
+    supervisor and the customer's account manager are users found by name, agent id or e-mail; the
+    monthly revenue adds to the priority."""
+    from recontact.directory import import_directory
+
+    db = cases_db.db
+    a, b = phones(2)
+    path = write_calls(tmp_path / "a.csv", [(a, "A9"), (b, "A8")])
+    s = settings(order=["supervisor", "account_manager"])
+    seed = write_calls(tmp_path / "seed.csv", [("4155557777", "")], n=1)  # a store to hold the directories
+    desk.import_contacts(db, desk.ImportRequest(seed, source="csv"), s)
+    (tmp_path / "agents.csv").write_text("agent_id,name,supervisor\nA9,Nine,Boss@Example.com\n", encoding="utf-8")
+    (tmp_path / "customers.csv").write_text(f"phone,name,account_manager,monthly_revenue\n{b},Bee,kim,250\n",
+                                            encoding="utf-8")
+    import_directory(db, "agents", tmp_path / "agents.csv", s)
+    import_directory(db, "customers", tmp_path / "customers.csv", s)
+    service.save_user(db, "boss", actor="admin", create=True, role="supervisor", email="boss@example.com")
+    service.save_user(db, "kim", actor="admin", create=True, role="manager")
+    desk.import_contacts(db, desk.ImportRequest(path, source="csv"), s)
+    by_owner = {c["owner"]: c for c in service.list_cases(db, s)}
+    assert set(by_owner) == {"boss", "kim"}
+    assert by_owner["kim"]["priority"] == pytest.approx(1.0 + 2.5 + 1.0)  # contacts + 250/100 + recency
+    assert by_owner["boss"]["priority"] == pytest.approx(2.0)

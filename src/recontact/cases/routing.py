@@ -164,8 +164,12 @@ def store_context(store: Store, items: Sequence[tuple[int, datetime]]) -> list[d
     if not items:
         return []
     tables = _tables(store)
-    agents = "directory_agents" in tables
-    customers = {"directory_customers", "directory_identifiers"} <= tables
+
+    def filled(table: str) -> bool:  # the tables exist in every store of schema 8: are they filled?
+        return table in tables and bool(store.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+    agents = filled("directory_agents")
+    customers = filled("directory_customers") and "directory_identifiers" in tables
     eps = pa.table({"i": pa.array(range(len(items)), pa.int64()),
                     "customer_key": pa.array([k for k, _ in items], pa.int64()),
                     "crossed_at": pa.array([t for _, t in items], pa.timestamp("us", tz="UTC"))})
