@@ -2,8 +2,9 @@
 a hand computation straight from the raw file with the default rates (labour 36/h, 0.02 per billed
 minute and 0.50 per phone contact): per call ser_time / 3600 * 36 + 0.02 * ceil(ser_time / 60) + 0.50.
 
-The file is converted here to a canonical CSV the way its import profile reads it (date + vru_entry
-in Israel time, customer_id 0 and server NO_SERVER identify no one, PHANTOM calls ignored)."""
+Read twice: through the shipped ``anonymous-bank`` profile, and converted here to a canonical CSV the
+way that profile reads it (date + vru_entry in Israel time, customer_id 0 and server NO_SERVER
+identify no one, PHANTOM calls ignored)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,22 @@ def test_bank_month_cost_equals_the_hand_computation(shared_data: Path, tmp_path
     assert all(r["margin"] == -r["cost"] for r in got)  # no customer directory: revenue 0
     rest = economics.unattributed_cost(db, Settings())
     assert (rest["contacts"], rest["cost"]) == (19502, pytest.approx(nobody))
+
+
+@pytest.mark.real_data
+def test_bank_month_cost_through_the_profile(shared_data: Path, tmp_path: Path) -> None:
+    from recontact.importers import profiles
+    from recontact.importers.base import ImportOptions
+
+    rows = _rows(shared_data / BANK)
+    hand: dict[str, float] = defaultdict(float)
+    for r in rows:
+        if r["customer_id"] != "0":
+            s = int(r["ser_time"])
+            hand[r["customer_id"]] += s / 3600 * 36.0 + 0.02 * math.ceil(s / 60) + 0.50
+    options, source, system, desk_tz = profiles.with_profile("anonymous-bank", ImportOptions(), frozenset(), None, None)
+    db = tmp_path / "bank.duckdb"
+    desk.import_contacts(db, desk.ImportRequest(path=shared_data / BANK, source=source, options=options, system=system,
+                                                desk_timezone=desk_tz), Settings())
+    _, got = economics.cost_to_serve(db, Settings(), "month")
+    assert {r["identifiers"][0]: r["cost"] for r in got} == {f"account:{k}": pytest.approx(v) for k, v in hand.items()}
