@@ -5,7 +5,7 @@ transaction that opens the case. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,10 +104,13 @@ def test_priority_orders_by_contacts_and_recency(cases_db: CasesDb, tmp_path: Pa
 def listened() -> Iterator[list[CaseNotice]]:
     heard: list[CaseNotice] = []
 
-    def listener(session: Session, notice: CaseNotice, settings: Settings, identifiers: Sequence[str]) -> None:
-        assert identifiers == ("phone:+14155550100",) and settings.routing.order == ("pool",)
-        heard.append(notice)
-        session.add(Note(case_id=notice.case_id, at=notice.at, author="outbox", text=f"told {notice.owner}"))
+    def listener(session: Session, notices: Sequence[CaseNotice], settings: Settings,
+                 identifiers: Callable[[], Mapping[int, Sequence[str]]]) -> None:
+        assert settings.routing.order == ("pool",)
+        for notice in notices:
+            assert tuple(identifiers()[notice.customer_key]) == ("phone:+14155550100",)
+            heard.append(notice)
+            session.add(Note(case_id=notice.case_id, at=notice.at, author="outbox", text=f"told {notice.owner}"))
 
     hooks.register(listener)
     yield heard
@@ -128,7 +131,8 @@ def test_listeners_write_in_the_same_transaction(cases_db: CasesDb, tmp_path: Pa
 
 
 def test_a_failing_listener_rolls_the_cases_back(cases_db: CasesDb, tmp_path: Path) -> None:
-    def broken(session: Session, notice: CaseNotice, settings: Settings, identifiers: Sequence[str]) -> None:
+    def broken(session: Session, notices: Sequence[CaseNotice], settings: Settings,
+               identifiers: Callable[[], Mapping[int, Sequence[str]]]) -> None:
         raise RuntimeError("outbox down")
 
     hooks.register(broken)

@@ -49,10 +49,13 @@ class CaseNotice:
     detail: dict[str, Any] = field(default_factory=dict)  # e.g. {"to": "manager"} or {"from": "new", "reason": …}
 
 
-#: ``listener(session, notice, settings, identifiers)``: ``settings`` are the ones in force (the
-#: command's ``--config``); ``identifiers`` the customer's ``kind:value`` strings (empty when the
-#: contact store could not be read, e.g. while an import holds it).
-Listener = Callable[[Session, CaseNotice, "Settings", Sequence[str]], None]
+#: ``listener(session, notices, settings, identifiers)``: the notices of one change, in order (an
+#: import's sync may send tens of thousands at once: a listener reads what it needs in bulk);
+#: ``settings`` are the ones in force (the command's ``--config``); ``identifiers`` each
+#: customer's ``kind:value`` strings by customer key (empty when the contact store could not be
+#: read, e.g. while an import holds it), looked up on the first call only: a listener with
+#: nothing to do never pays for it.
+Listener = Callable[[Session, Sequence[CaseNotice], "Settings", Callable[[], Mapping[int, Sequence[str]]]], None]
 #: customer keys -> each customer's identifiers.
 IdentifierLookup = Callable[[Sequence[int]], Mapping[int, Sequence[str]]]
 
@@ -61,8 +64,8 @@ _loaded: set[str] = set()
 
 
 def register(listener: Listener) -> Listener:
-    """Call ``listener(session, notice, settings, identifiers)`` for every notice from now on
-    (usable as a decorator)."""
+    """Call ``listener(session, notices, settings, identifiers)`` for every batch of notices from
+    now on (usable as a decorator)."""
     if listener not in _listeners:
         _listeners.append(listener)
     return listener
@@ -85,12 +88,15 @@ def dispatch(session: Session, notices: Sequence[CaseNotice], settings: Settings
     if not notices or not _listeners:
         return
     session.flush()  # listeners see the case rows they are told about
-    known: Mapping[int, Sequence[str]] = {}
-    if identifiers is not None:
-        try:
-            known = identifiers(sorted({n.customer_key for n in notices}))
-        except Exception:  # a busy or missing contact store never blocks a case change
-            known = {}
-    for notice in notices:
-        for listener in list(_listeners):
-            listener(session, notice, settings, tuple(known.get(notice.customer_key, ())))
+    found: list[Mapping[int, Sequence[str]]] = []
+
+    def known() -> Mapping[int, Sequence[str]]:
+        if not found:
+            try:
+                found.append(identifiers(sorted({n.customer_key for n in notices})) if identifiers else {})
+            except Exception:  # a busy or missing contact store never blocks a case change
+                found.append({})
+        return found[0]
+
+    for listener in list(_listeners):
+        listener(session, notices, settings, known)

@@ -11,7 +11,7 @@ outbox rows, in the session and transaction of the change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,9 @@ from recontact.config import Settings
 from recontact.notify import outbox
 from recontact.notify.models import Notification
 from recontact.notify.outbox import CaseFacts, Person
+from recontact.notify.settings import smtp_url
+
+_CHUNK = 900  # ids per IN list (well below SQLite's parameter limit)
 
 
 def _person(session: Session, username: str | None) -> Person | None:
@@ -32,6 +35,21 @@ def _person(session: Session, username: str | None) -> Person | None:
     if user is None:
         return Person(name=username, username=username)
     return Person(name=user.name or user.username, email=user.email, username=user.username)
+
+
+def anything_to_send(settings: Settings) -> bool:
+    """Whether a notice can cause a notification at all: e-mail, a chat webhook or a customer
+    gateway is configured (otherwise every notice would queue nothing)."""
+    cfg = settings.notifications
+    return bool(smtp_url() or cfg.webhook() or cfg.tell_customer.gateway())
+
+
+def _load_cases(session: Session, ids: Sequence[int]) -> None:
+    """Read the cases ``ids`` into the session's identity map in a few queries (``session.get``
+    then finds them there instead of one query per notice)."""
+    wanted = sorted(set(ids))
+    for i in range(0, len(wanted), _CHUNK):
+        session.scalars(select(Case).where(Case.id.in_(wanted[i:i + _CHUNK]))).all()
 
 
 def facts(case: Case, identifiers: Sequence[str]) -> CaseFacts:
@@ -65,6 +83,13 @@ def on_notice(session: Session, notice: CaseNotice, settings: Settings,
 
 
 @hooks.register
-def queue_notifications(session: Session, notice: CaseNotice, settings: Settings, identifiers: Sequence[str]) -> None:
-    """The listener ``recontact.cases.hooks`` calls (this module is in its ``LISTENER_MODULES``)."""
-    on_notice(session, notice, settings, identifiers)
+def queue_notifications(session: Session, notices: Sequence[CaseNotice], settings: Settings,
+                        identifiers: Callable[[], Mapping[int, Sequence[str]]]) -> None:
+    """The listener ``recontact.cases.hooks`` calls (this module is in its ``LISTENER_MODULES``):
+    nothing when no channel is configured, else each notice's notifications."""
+    if not anything_to_send(settings):
+        return
+    _load_cases(session, [n.case_id for n in notices])
+    known = identifiers()
+    for notice in notices:
+        on_notice(session, notice, settings, tuple(known.get(notice.customer_key, ())))
