@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import typer
 
 from recontact import importers
-from recontact.cli.main import SOURCE_NAMES
+from recontact.cli.main import SOURCE_NAMES, _command_name, only_command
 
 #: Heavy libraries a command loads only when it does real work. (Typer itself loads pydantic to
 #: coerce some option types once a command's parameters are built, so only the root help and the
@@ -60,3 +62,43 @@ def test_heavy_libraries_are_seen_when_loaded() -> None:
 
 def test_source_names_in_help_are_the_registered_formats() -> None:
     assert tuple(importers.FORMATS) == SOURCE_NAMES
+
+
+def _toy_app() -> typer.Typer:
+    toy, group = typer.Typer(), typer.Typer()
+
+    @toy.command()
+    def repeat_drivers() -> None:
+        """Ranked."""
+
+    @toy.command("import")
+    def import_cmd() -> None:
+        """Import."""
+
+    @group.command()
+    def show() -> None:
+        """Show."""
+
+    toy.add_typer(group, name="cases")
+    return toy
+
+
+@pytest.mark.parametrize(("argv1", "kept"), [
+    ("repeat-drivers", ["repeat-drivers"]), ("import", ["import"]), ("cases", ["cases"]),
+    ("--help", ["repeat-drivers", "import", "cases"]), ("nosuch", ["repeat-drivers", "import", "cases"]),
+    (None, ["repeat-drivers", "import", "cases"]),
+])
+def test_only_the_invoked_command_is_built(argv1: str | None, kept: list[str]) -> None:
+    """The entry point keeps only the command it runs (Typer builds every kept one first); help,
+    no command and an unknown name keep them all, so listings and "no such command" stay whole."""
+    toy = _toy_app()
+    only_command(toy, argv1)
+    assert [_command_name(i) for i in [*toy.registered_commands, *toy.registered_groups]] == kept
+
+
+def test_entry_point_runs_a_subcommand_and_rejects_an_unknown_one() -> None:
+    exe = Path(sys.executable).parent / "recontact"
+    ran = subprocess.run([str(exe), "cases", "--help"], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0 and "Commands:" in ran.stdout and "list" in ran.stdout
+    unknown = subprocess.run([str(exe), "nosuch"], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "No such command 'nosuch'" in unknown.stderr

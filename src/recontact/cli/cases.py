@@ -20,9 +20,10 @@ from recontact.cli.output import Output, emit_json, emit_rows, stdout
 
 USER_ENV = "RECONTACT_USER"
 
-cases_app = typer.Typer(cls=_Group, no_args_is_help=True,
+cases_app = typer.Typer(cls=_Group, no_args_is_help=True, rich_markup_mode=None,
                         help="Cases: the work on each flag, from new to closed (docs/cases.md).")
-users_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Users who own, work or watch cases.")
+users_app = typer.Typer(cls=_Group, no_args_is_help=True, rich_markup_mode=None,
+                        help="Users who own, work or watch cases.")
 cases_app.add_typer(users_app, name="users")
 app.add_typer(cases_app, name="cases")
 

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from recontact.directory import DirectorySummary
     from recontact.metrics.callers import Period
 
-directory_app = typer.Typer(cls=_Group, no_args_is_help=True,
+directory_app = typer.Typer(cls=_Group, no_args_is_help=True, rich_markup_mode=None,
                             help="Customer, agent and employee directories: import one, list one.")
 app.add_typer(directory_app, name="directory")
-orders_app = typer.Typer(cls=_Group, no_args_is_help=True, help="The orders history: import it, list it.")
+orders_app = typer.Typer(cls=_Group, no_args_is_help=True, rich_markup_mode=None,
+                         help="The orders history: import it, list it.")
 app.add_typer(orders_app, name="orders")
 
 KindArg = Annotated[str, typer.Argument(help="customers, agents or employees.", show_default=False)]

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
-notifications_app = typer.Typer(no_args_is_help=True, help="The outbox: list notifications, retry dead ones.")
+notifications_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                                help="The outbox: list notifications, retry dead ones.")
 app.add_typer(notifications_app, name="notifications")
 
 
