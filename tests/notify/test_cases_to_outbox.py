@@ -7,7 +7,7 @@ escalation tell the new owner. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from notify_support import OpStore
 from receivers import HttpReceiver, SmtpReceiver
 from recontact import desk
 from recontact.cases import hooks, service
+from recontact.cases import sync as sync_module
 from recontact.cases.hooks import CaseNotice
 from recontact.config import Settings
 from recontact.notify import worker
@@ -132,7 +133,8 @@ def test_a_case_change_rolled_back_tells_nobody(opstore: OpStore, smtp: SmtpRece
     service.save_user(opstore.db, "liz", actor="admin", create=True, email="liz@desk.example", in_pool=True)
     before = notifications(opstore)
 
-    def broken(session: Session, notice: CaseNotice, settings: Settings, identifiers: Sequence[str]) -> None:
+    def broken(session: Session, notices: Sequence[CaseNotice], settings: Settings,
+               identifiers: Callable[[], Mapping[int, Sequence[str]]]) -> None:
         raise RuntimeError("listener failed")
 
     hooks.register(broken)
@@ -144,3 +146,24 @@ def test_a_case_change_rolled_back_tells_nobody(opstore: OpStore, smtp: SmtpRece
     assert any("cases NOT opened" in n and "listener failed" in n for n in summary.notes), summary.notes
     assert notifications(opstore) == before  # the outbox's rows went with the case
     assert not [c for c in service.list_cases(opstore.db, s) if "phone:+14155550100" in c["identifiers"]]
+
+
+def test_with_no_channel_configured_cases_open_and_nothing_is_queued_or_looked_up(
+        opstore: OpStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No e-mail, webhook or gateway: an import opening many cases queues no notification and never
+    reads the customers' identifiers for messages (the outbox listener has nothing to say)."""
+    for name in ("RECONTACT_SMTP_URL", "RECONTACT_WEBHOOK_URL", "RECONTACT_SMS_GATEWAY_URL"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings.model_validate({"rules": [{"name": "r", "min_contacts": 5, "window": "30d"}]})
+    create_store(opstore.db, s, tmp_path)
+    looked_up: list[Sequence[int]] = []
+    real = sync_module.store_identifiers
+    monkeypatch.setattr(sync_module, "store_identifiers",
+                        lambda store, keys: looked_up.append(keys) or real(store, keys))
+    phones = [(f"41555501{i:02d}", "") for i in range(30)]
+    desk.import_contacts(opstore.db, desk.ImportRequest(write_calls(tmp_path / "a.csv", phones), source="csv"), s)
+    assert looked_up == []
+    before = notifications(opstore)  # on PostgreSQL, the server's database is shared with earlier tests
+    mine = [c for c in service.list_cases(opstore.db, s) if c["rule"] == "r"]
+    assert len(mine) == 30
+    assert not [n for n in before if n[0] in {c["case_id"] for c in mine}]
