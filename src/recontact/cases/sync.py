@@ -96,17 +96,20 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
     customers are a temporary table the compiled SQL joins to."""
     import json
 
-    import pyarrow as pa
-
     from recontact.engines.compiled import cached_sql, fetch_dicts
 
     if not rules:
         return []
     con = store.con
-    narrowed = customers is not None
+    wanted = None if customers is None else set(customers)
+    # Many customers (a first import touches them all): every episode, filtered here, costs the
+    # same query without a join to a table of keys.
+    narrowed = wanted is not None and len(wanted) <= _WHOLESALE
     if narrowed:
-        keys = pa.table({"customer_key": pa.array(sorted(set(customers or ())), pa.int64())})
-        con.register("_case_keys", keys)
+        import numpy as np
+
+        # NumPy, not Arrow: DuckDB imports pandas to scan a registered Arrow table.
+        con.register("_case_keys", {"customer_key": np.array(sorted(wanted or ()), dtype=np.int64)})
         con.execute("CREATE OR REPLACE TEMP TABLE _case_customers AS SELECT customer_key FROM _case_keys")
         con.unregister("_case_keys")
 
@@ -135,7 +138,8 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
         if narrowed:
             con.execute("DROP TABLE IF EXISTS _case_customers")
     return [Episode(int(r["customer_key"]), r["rule"], r["category"], _utc(r["crossed_at"]), int(r["count"]),
-                    r["contact_id"], _utc(r["closed_at"]) if r["closed_at"] is not None else None) for r in rows]
+                    r["contact_id"], _utc(r["closed_at"]) if r["closed_at"] is not None else None) for r in rows
+            if wanted is None or int(r["customer_key"]) in wanted]
 
 
 def touched_customers(store: Store, import_id: int, history_from: int) -> set[int]:
