@@ -129,13 +129,6 @@ def test_custom_rule_from_config(tmp_path: Path, desk_db: Path) -> None:
     assert code == 0 and {r["rule"] for r in json.loads(out)} <= {"twice-1h"}
 
 
-def test_demo_ends_with_chronic_list(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--db", str(tmp_path / "demo.duckdb"), "--contacts", "3000"])
-    assert result.exit_code == 0, result.output
-    assert "Top 5 callers" in result.stdout and "Chronic callers" in result.stdout
-    assert "recontact flags --db" in result.stdout
-
-
 def _commands() -> dict[str, Any]:
     group: Any = typer.main.get_command(app)
     return dict(group.commands)
