@@ -33,6 +33,7 @@ from recontact.store.identities import Hygiene, current_key, ensure_resolved
 
 if TYPE_CHECKING:
     from recontact.metrics.callers import Period
+    from recontact.store.import_report import ImportReport
     from recontact.store.load import ImportSummary, Progress
 
 _KEY = re.compile(r"^[Cc](\d+)$")
@@ -63,10 +64,12 @@ class ImportRequest:
 
 
 def import_contacts(db: Path, request: ImportRequest, settings: Settings,
-                    progress: Progress | None = None) -> ImportSummary:
+                    progress: Progress | None = None) -> ImportReport:
     """Import one file (format from ``request.source`` or guessed, and said in the notes); write
-    every rejected row to a rejects CSV beside the store (or at ``rejects_path``)."""
+    every rejected row to a rejects CSV beside the store (or at ``rejects_path``). The summary is an
+    ``ImportReport``: the store's counts plus ``withheld_identified``."""
     from recontact import importers
+    from recontact.store.import_report import import_report
     from recontact.store.load import import_file
 
     if request.source:
@@ -81,8 +84,9 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
             cases = _cases_hook(db, settings, store, created)
-            summary = import_file(store, request.path, importer, options, system=request.system,
-                                  hygiene=Hygiene.from_settings(settings), progress=progress)
+            loaded = import_file(store, request.path, importer, options, system=request.system,
+                                 hygiene=Hygiene.from_settings(settings), progress=progress)
+            summary = import_report(store, loaded)
             if read_in:
                 summary.notes.append(read_in)
             if request.desk_timezone:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from recontact import desk
     from recontact.config import Settings
     from recontact.metrics.callers import Period
-    from recontact.store.load import ImportSummary
+    from recontact.store.import_report import ImportReport
 
 
 class _Group(TyperGroup):
@@ -166,7 +166,7 @@ def import_cmd(
         stdout.print(f"[dim]next: recontact flags --db {db}   ·   recontact top --period week --db {db}[/dim]")
 
 
-def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, output: Output) -> ImportSummary:
+def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, output: Output) -> ImportReport:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from recontact import desk
@@ -183,17 +183,18 @@ def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, outpu
     return summary
 
 
-def _import_json(s: ImportSummary) -> dict[str, Any]:
+def _import_json(s: ImportReport) -> dict[str, Any]:
     return {"file": s.file, "source": s.source, "read": s.read, "imported": s.imported,
             "duplicates": s.duplicates, "rejected": s.rejected, "unidentified": s.unidentified,
             "withheld": s.withheld, "shared": s.shared, "rejects_file": s.rejects_file, "notes": s.notes,
             "import_id": s.import_id, "system": s.system, "conflicts": s.conflicts, "skipped": s.skipped,
             "folded": s.folded,
             "replaced": s.replaced, "already_imported": s.already_imported, "sha256": s.sha256,
-            "invalid_phones": s.invalid_phones, "placeholders": s.placeholders}
+            "invalid_phones": s.invalid_phones, "placeholders": s.placeholders,
+            "withheld_identified": s.withheld_identified}
 
 
-def _print_summary(s: ImportSummary, seconds: float) -> None:
+def _print_summary(s: ImportReport, seconds: float) -> None:
     which = f"import {s.import_id}" if s.import_id else f"already import {s.already_imported}"
     replaced = f", replacing import {s.replaced}" if s.replaced else ""
     stdout.print(f"[bold]{s.file}[/bold] ({s.source}, system {s.system}, {which}{replaced}): read {s.read:,} rows "
@@ -203,10 +204,10 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
                  + (f", {s.skipped:,} skipped" if s.skipped else "")
                  + (f", {s.folded:,} folded into their tickets' contacts" if s.folded else ""), highlight=False)
     if s.unidentified or s.withheld or s.shared or s.invalid_phones or s.placeholders:
-        stdout.print(f"  {s.unidentified:,} contacts identify no one (counted, never a customer); "
-                     f"{s.withheld:,} with a withheld caller id, {s.invalid_phones:,} with an invalid phone "
-                     f"number, {s.placeholders:,} with a placeholder, {s.shared:,} from a deny-listed or "
-                     "shared (hub) identifier", highlight=False)
+        verb = "identifies" if s.unidentified == 1 else "identify"
+        stdout.print(f"  {_plural(s.unidentified, 'contact')} {verb} no one (counted, never a customer)",
+                     highlight=False)
+        stdout.print(f"  {_identity_counts(s)}", highlight=False)
     for note in s.notes:
         stdout.print(f"  [dim]note: {note}[/dim]", highlight=False)
     shown = sorted([*s.rejects, *s.conflicted], key=lambda r: r.line or 0)
@@ -215,6 +216,23 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
     if s.rejects_file:
         more = f" ({len(shown) - 10:,} more)" if len(shown) > 10 else ""
         stdout.print(f"  every rejected or conflicting row{more}: {s.rejects_file}", highlight=False)
+
+
+def _identity_counts(s: ImportReport) -> str:
+    """The imported contacts' identifiers that identify no one, each counted on its own. These
+    counts are not subsets of ``unidentified``: a contact with a withheld caller id may still be
+    identified by its account or e-mail, and the line says how many were."""
+    withheld = _plural(s.withheld, "withheld caller id")
+    if s.withheld:
+        still = {0: "none", s.withheld: "all"}.get(s.withheld_identified, f"{s.withheld_identified:,} of them")
+        withheld += f" ({still} still identified by another id)"
+    return (f"{withheld}, {_plural(s.invalid_phones, 'invalid phone number')}, "
+            f"{_plural(s.placeholders, 'contact')} with a placeholder in another id column, "
+            f"{_plural(s.shared, 'contact')} on a deny-listed or shared (hub) identifier")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @app.command()
