@@ -47,8 +47,9 @@ def test_event_log_one_contact_per_incident(event_log, run_import, contact_rows)
     extra = json.loads(inc["extra"])
     assert {k: extra[k] for k in ("incident_state", "reopen_count", "reassignment_count", "resolved_at", "closed_at",
                                   "priority")} == {
-        "incident_state": "Closed", "reopen_count": "1", "reassignment_count": "1", "resolved_at": "4/3/2026 16:00",
-        "closed_at": "12/3/2026 08:00", "priority": "2 - High"}
+        "incident_state": "Closed", "reopen_count": "1", "reassignment_count": "1",
+        "resolved_at": "2026-03-04T16:00:00Z", "closed_at": "2026-03-12T08:00:00Z",  # 4/3/2026 16:00 read in UTC
+        "priority": "2 - High"}
     # sys_mod_count 2 (line 9) beats 1 (line 10, another caller)
     assert (got["INC0000102"]["line"], got["INC0000102"]["employee_id"], got["INC0000102"]["agent_id"]) == (
         9, "Caller 8", "Resolver 6")

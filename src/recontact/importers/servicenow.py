@@ -11,7 +11,11 @@ latest update: the highest ``sys_mod_count``, then the latest ``sys_updated_at``
 ``number`` -> ticket_id and contact_id, ``contact_type`` -> channel, ``category`` -> category;
 resolved when the incident has a resolve time or is Resolved / Closed. Every other column
 (``reopen_count``, ``reassignment_count``, ``resolved_at``, ``closed_at``, priority, state…) is kept
-in ``extra``. Column names or the list view's labels (``Number``, ``Opened``, ``Caller``…) both work.
+in ``extra``; ``resolved_at`` and ``closed_at`` there are instants in UTC ISO 8601
+(``2016-03-04T16:00:00Z``, read in the import's time format and zone; a value that is no time is
+kept as written), so ticket resolution times can use the export's own resolve time
+(``metrics.fcr.ticket_outcomes``). Column names or the list view's labels (``Number``, ``Opened``,
+``Caller``…) both work.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "contact_type": ("contact_type", "Contact type", "Channel"),
     "state": ("incident_state", "state", "Incident state", "State"),
     "resolved_at": ("resolved_at", "Resolved"),
+    "closed_at": ("closed_at", "Closed"),
     "sys_mod_count": ("sys_mod_count", "Updates"),
     "sys_updated_at": ("sys_updated_at", "sys_updated_on", "Updated"),
 }
@@ -54,6 +59,9 @@ CANONICAL = {"number": "contact_id", "opened_at": "started_at", "caller_id": "em
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
                 "%m/%d/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S")
 MISSING = ("", "?")  # how ServiceNow exports (and the UCI log) write an empty field
+#: Times of the incident kept in ``extra`` as instants (UTC ISO 8601), so that metrics can read
+#: them whatever the instance's layout and zone: the resolve time is the ticket's resolution.
+INSTANTS = ("resolved_at", "closed_at")
 
 
 def sniff(path: Path, head: str) -> str | None:
@@ -131,6 +139,15 @@ def _time(col: str, fmt: str | None) -> str:
     return f"CAST({value} AS TIMESTAMP)"
 
 
+def _instant_text(col: str, fmt: str | None) -> str:
+    """SQL: a cleaned time column as the instant it names, in UTC ISO 8601 (``2016-03-04T16:00:00Z``):
+    read in ``fmt`` (None: ISO 8601) and, without an offset, in the import's zone (the session's);
+    the text as it was when it does not read as a time, NULL when missing."""
+    value = (f"CAST(try_strptime(trim({col}), {sql_str(fmt)}) AS TIMESTAMPTZ)" if fmt else
+             f"TRY_CAST(trim({col}) AS TIMESTAMPTZ)")
+    return f"coalesce(strftime(timezone('UTC', {value}), '%Y-%m-%dT%H:%M:%SZ'), {col})"
+
+
 def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     header = read_header(path, options)
     head, encoding, delimiter, names = header.head, header.encoding, header.delimiter, header.names
@@ -143,7 +160,11 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     check_map_targets(options.column_map)
     fmt = options.time_format or time_format(_head_values(text, delimiter, names.index(found["opened_at"])))
     source, rejects = read_csv_sql(path, names, delimiter=delimiter, encoding=encoding, header=True)
-    cleaned = f"(SELECT {', '.join(f'{_missing(sql_ident(n))} AS {sql_ident(n)}' for n in names)} FROM {source})"
+    instants = {found[f] for f in INSTANTS if f in found}
+    cleaned = "(SELECT {} FROM (SELECT {} FROM {}))".format(
+        ", ".join(_instant_text(sql_ident(n), fmt) + f" AS {sql_ident(n)}" if n in instants else sql_ident(n)
+                  for n in names),
+        ", ".join(f"{_missing(sql_ident(n))} AS {sql_ident(n)}" for n in names), source)
 
     def col(field: str) -> str:
         return sql_ident(found[field])

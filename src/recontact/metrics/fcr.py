@@ -27,6 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 
 from recontact.metrics.windows import RESOLUTION, exact_interval
 
@@ -119,6 +120,12 @@ def repeat_drivers(outcomes: Any) -> Any:
 
 #: Ticket fields some exports carry (ServiceNow: reopen_count, reassignment_count), kept in ``extra``.
 REOPEN_FIELD, REASSIGN_FIELD = "reopen_count", "reassignment_count"
+#: The export's own resolve time of a ticket, kept in ``extra`` as an instant (the ServiceNow
+#: importer writes ``2016-03-04T16:00:00Z``).
+RESOLVED_AT_FIELD = "resolved_at"
+#: Text that ends with a zone (``Z``, ``+01``, ``+01:00``, ``-0500``): an instant, not a wall-clock time.
+_WITH_ZONE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_INSTANT = dt.Timestamp(timezone="UTC")
 TICKET_ATTRIBUTES = ("started_at", "agent_id", "team", "queue", "channel", "category")
 
 
@@ -129,12 +136,23 @@ def _extra_number(extra: Any, name: str) -> Any:
     return ibis.ifelse(extra.contains(f'"{name}"'), number, ibis.null("float64"))
 
 
+def _extra_instant(extra: Any, name: str) -> Any:
+    """The instant kept under ``name`` in a contact's ``extra`` JSON when it is written with its zone
+    (ISO 8601 with ``Z`` or an offset); null when absent, not a time, or a time without a zone
+    (whose zone a metric cannot know). JSON is parsed only where the name appears."""
+    text = extra.cast("json")[name].unwrap_as("string")
+    instant = ibis.ifelse(text.re_search(_WITH_ZONE), text.try_cast(_INSTANT), ibis.null(_INSTANT))
+    return ibis.ifelse(extra.contains(f'"{name}"'), instant, ibis.null(_INSTANT))
+
+
 def ticket_outcomes(contacts: Any) -> Any:
     """One row per ticket (``source`` and ``ticket_id``) of ``contacts`` (every contact with a
     ticket id, any direction, identified or not), with its first contact's time and attributes
     (``TICKET_ATTRIBUTES``: it is reported where its first contact is) and:
 
-    * ``resolved``: a contact of the ticket is marked resolved; ``resolved_at``: the first such;
+    * ``resolved``: a contact of the ticket is marked resolved; ``resolved_at``: the export's own
+      resolve time when its contacts carry one (``resolved_at`` in ``extra``, an instant with its
+      zone; the latest of them), else the first contact marked resolved;
     * ``reopened``: a contact came after its first resolved contact (later instant), or the export
       says ``reopen_count`` > 0;
     * ``reassigned``: more than one agent handled it, or the export says ``reassignment_count`` > 0;
@@ -150,10 +168,13 @@ def ticket_outcomes(contacts: Any) -> Any:
         _first=ibis.row_number().over(order) == 0,
         _reopens=_extra_number(t.extra, REOPEN_FIELD),
         _reassigns=_extra_number(t.extra, REASSIGN_FIELD),
+        _export_resolved_at=_extra_instant(t.extra, RESOLVED_AT_FIELD),
     )
+    resolved = marked.resolved.fill_null(False)
     per = marked.group_by(ticket).aggregate(
-        resolved=marked.resolved.fill_null(False).any(),
-        resolved_at=marked.started_at.min(where=marked.resolved.fill_null(False)),
+        resolved=resolved.any(),
+        resolved_at=ibis.ifelse(resolved.any(), marked._export_resolved_at.max().fill_null(
+            marked.started_at.min(where=resolved)), ibis.null(_INSTANT)),
         reopened=marked._after.any() | (marked._reopens.max().fill_null(0) > 0),
         reassigned=(marked.agent_id.nunique() > 1) | (marked._reassigns.max().fill_null(0) > 0),
     )

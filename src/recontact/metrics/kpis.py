@@ -19,8 +19,9 @@ a rate with a zero denominator is null ("no data"), never 0. Durations are secon
 * escalation rate, truck-roll rate = escalated (truck roll) / handled contacts where it is known.
 
 Tickets (``metrics.fcr.ticket_outcomes``): a ticket opens at its first contact and is resolved at
-its first contact marked resolved. Resolution time = resolved - opened, in seconds; backlog at an
-instant = tickets opened before it and not resolved before it.
+the export's own resolve time when its contacts carry one (``resolved_at`` in ``extra``, an
+instant), else at its first contact marked resolved. Resolution time = resolved - opened, in
+seconds; backlog at an instant = tickets opened before it and not resolved before it.
 """
 
 from __future__ import annotations
