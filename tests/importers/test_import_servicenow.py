@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -91,8 +92,8 @@ def test_incident_list_with_labels(incident_list, run_import, contact_rows):
         "INC0010005": (6, "Bud Richman", "Beth Anglin", "Service Desk", "walk-in", True),
     }
     extra = json.loads(rows["INC0010002"]["extra"])
-    assert (extra["Short description"], extra["Reassignment count"], extra["Resolved"]) == (
-        'Laptop "fan" noise', "2", None)
+    assert (extra["Short description"], extra["reassignment_count"], extra["resolved_at"]) == (
+        'Laptop "fan" noise', "2", None)  # the labels Reassignment count and Resolved, under their field names
     assert json.loads(rows["INC0010005"]["extra"])["Short description"] == "Outlook crashes\r\non start"
 
 
@@ -113,3 +114,55 @@ def test_time_format_detection():
     assert servicenow.time_format(["2016-02-29 01:16:00", "bad"]) is None
     assert servicenow.time_format(["02/29/2016 01:16:00"]) == "%m/%d/%Y %H:%M:%S"
     assert servicenow.time_format(["03/02/2016 01:16"]) == "%d/%m/%Y %H:%M"  # ambiguous: day first
+
+
+LABELLED_COUNTS = "incident_list_counts.csv"
+"""tests/data/servicenow/incident_list_counts.csv, a list export with the list view's labels:
+INC0020001 resolved, never reopened nor reassigned; INC0020002 resolved, reopened once;
+INC0020003 closed after 2 reassignments; INC0020004 in progress; INC0020005 closed with no
+Resolved time. Opened to Resolved: 2 h, 24 h, 4 h, -, - (0: its one contact)."""
+FIELD_NAMES = {"Number": "number", "Opened": "opened_at", "Caller": "caller_id", "Category": "category",
+               "State": "state", "Assigned to": "assigned_to", "Reopen count": "reopen_count",
+               "Reassignment count": "reassignment_count", "Resolved": "resolved_at", "Closed": "closed_at"}
+
+
+def with_field_names(labelled: Path, target: Path) -> Path:
+    """The same export with ServiceNow's field names as headers."""
+    header, rest = labelled.read_text().split("\n", 1)
+    target.write_text(",".join(f'"{FIELD_NAMES[h.strip(chr(34))]}"' for h in header.split(",")) + "\n" + rest)
+    return target
+
+
+@pytest.mark.parametrize("headers", ["labels", "field names"])
+def test_list_labels_are_kept_under_the_field_names(samples, tmp_path, run_import, contact_rows, headers):
+    path = samples / "servicenow" / LABELLED_COUNTS
+    if headers == "field names":
+        path = with_field_names(path, tmp_path / "incident_list_fields.csv")
+    run_import(path, source="servicenow")
+    extra = {r["contact_id"]: json.loads(r["extra"]) for r in contact_rows()}
+    state = "State" if headers == "labels" else "state"  # other columns keep the file's header
+    assert extra["INC0020003"] == {state: "Closed", "reopen_count": "0", "reassignment_count": "2",
+                                   "resolved_at": "2026-04-02T12:00:00Z", "closed_at": "2026-04-03T12:00:00Z"}
+    assert {k: (e["reopen_count"], e["reassignment_count"], e["resolved_at"]) for k, e in extra.items()} == {
+        "INC0020001": ("0", "0", "2026-04-01T10:00:00Z"), "INC0020002": ("1", "0", "2026-04-02T09:00:00Z"),
+        "INC0020003": ("0", "2", "2026-04-02T12:00:00Z"), "INC0020004": ("0", "0", None),
+        "INC0020005": ("0", "0", None)}
+
+
+@pytest.mark.parametrize("headers", ["labels", "field names"])
+def test_list_labels_reach_ticket_fcr_and_resolution(samples, tmp_path, run_import, store_path, headers):
+    """Resolved: 1, 2, 3, 5. Resolved first: 1 and 5 (2 was reopened, 3 reassigned): ticket FCR 1/2.
+    Resolution times 2 h, 24 h, 4 h and 0 s: median 3 h, p90 4 h + 0.7 * 20 h = 18 h; backlog 1."""
+    from recontact import scorecard
+    from recontact.config import Settings
+
+    path = samples / "servicenow" / LABELLED_COUNTS
+    if headers == "field names":
+        path = with_field_names(path, tmp_path / "incident_list_fields.csv")
+    run_import(path, source="servicenow")
+    (fcr,) = scorecard.fcr(store_path, Settings())
+    assert (fcr["tickets"], fcr["tickets_resolved"], fcr["tickets_resolved_first"], fcr["ticket_fcr"]) == (
+        5, 4, 2, 0.5)
+    (kpis,) = scorecard.kpis(store_path, Settings())
+    assert (kpis["tickets_resolved"], kpis["resolution_median_s"], kpis["resolution_p90_s"], kpis["backlog"]) == (
+        4, 3 * 3600.0, pytest.approx(18 * 3600.0), 1)

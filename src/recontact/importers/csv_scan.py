@@ -29,10 +29,12 @@ def read_csv_sql(path: Path, columns: list[str], *, delimiter: str, encoding: st
     return sql, rejects
 
 
-def extra_json_sql(columns: list[str]) -> str:
-    """A JSON object of the given text columns; NULL when there are none or all are empty."""
+def extra_json_sql(columns: list[str], keys: dict[str, str] | None = None) -> str:
+    """A JSON object of the given text columns; NULL when there are none or all are empty. Each is
+    kept under its name, or under ``keys[column]`` when given."""
     if not columns:
         return "CAST(NULL AS VARCHAR)"
-    pairs = ", ".join(f"{sql_str(c)}, {sql_ident(c)}" for c in columns)
+    keys = keys or {}
+    pairs = ", ".join(f"{sql_str(keys.get(c, c))}, {sql_ident(c)}" for c in columns)
     anything = " OR ".join(f"{sql_ident(c)} IS NOT NULL" for c in columns)
     return f"CASE WHEN {anything} THEN CAST(json_object({pairs}) AS VARCHAR) END"

@@ -11,7 +11,8 @@ latest update: the highest ``sys_mod_count``, then the latest ``sys_updated_at``
 ``number`` -> ticket_id and contact_id, ``contact_type`` -> channel, ``category`` -> category;
 resolved when the incident has a resolve time or is Resolved / Closed. Every other column
 (``reopen_count``, ``reassignment_count``, ``resolved_at``, ``closed_at``, priority, state…) is kept
-in ``extra``; ``resolved_at`` and ``closed_at`` there are instants in UTC ISO 8601
+in ``extra``, those four under their field names even when the file gives the list view's labels
+(``Reopen count``, ``Resolved``…); ``resolved_at`` and ``closed_at`` there are instants in UTC ISO 8601
 (``2016-03-04T16:00:00Z``, read in the import's time format and zone; a value that is no time is
 kept as written), so ticket resolution times can use the export's own resolve time
 (``metrics.fcr.ticket_outcomes``). Column names or the list view's labels (``Number``, ``Opened``,
@@ -47,6 +48,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "state": ("incident_state", "state", "Incident state", "State"),
     "resolved_at": ("resolved_at", "Resolved"),
     "closed_at": ("closed_at", "Closed"),
+    "reopen_count": ("reopen_count", "Reopen count"),
+    "reassignment_count": ("reassignment_count", "Reassignment count"),
     "sys_mod_count": ("sys_mod_count", "Updates"),
     "sys_updated_at": ("sys_updated_at", "sys_updated_on", "Updated"),
 }
@@ -59,6 +62,9 @@ CANONICAL = {"number": "contact_id", "opened_at": "started_at", "caller_id": "em
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
                 "%m/%d/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S")
 MISSING = ("", "?")  # how ServiceNow exports (and the UCI log) write an empty field
+#: Fields kept in ``extra`` under their field name whatever the file calls them (a list export's
+#: ``Reopen count`` is ``reopen_count`` there, as in an event log): FCR and ticket resolution read them.
+KEPT_AS_FIELD = ("reopen_count", "reassignment_count", "resolved_at", "closed_at")
 #: Times of the incident kept in ``extra`` as instants (UTC ISO 8601), so that metrics can read
 #: them whatever the instance's layout and zone: the resolve time is the ticket's resolution.
 INSTANTS = ("resolved_at", "closed_at")
@@ -148,6 +154,12 @@ def _instant_text(col: str, fmt: str | None) -> str:
     return f"coalesce(strftime(timezone('UTC', {value}), '%Y-%m-%dT%H:%M:%SZ'), {col})"
 
 
+def _field_keys(found: dict[str, str], kept: list[str]) -> dict[str, str]:
+    """Kept column -> its ``extra`` key, for the ``KEPT_AS_FIELD`` columns named otherwise (unless
+    another kept column already has that name)."""
+    return {found[f]: f for f in KEPT_AS_FIELD if f in found and found[f] in kept and f not in kept}
+
+
 def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     header = read_header(path, options)
     head, encoding, delimiter, names = header.head, header.encoding, header.delimiter, header.names
@@ -191,7 +203,8 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     event_items = [f"nullif(trim({col('number')}), '') AS _event_id",
                    *(f"{order_sql[f]} AS _event_order_{i}" for i, f in enumerate(order, 1))]
     sql = (f"SELECT {', '.join(f'{v} AS {k}' for k, v in select.items())}, {', '.join(event_items)}, "
-           f"{extra_json_sql(kept)} AS _extra, CAST(NULL AS VARCHAR) AS _reject FROM {cleaned}")
+           f"{extra_json_sql(kept, _field_keys(found, kept))} AS _extra, CAST(NULL AS VARCHAR) AS _reject "
+           f"FROM {cleaned}")
     notes = encoding_notes(head, encoding, options.encoding)
     if fmt and not options.time_format:
         notes.append(f"times read as {fmt} (give --time-format to choose another layout)")
