@@ -116,17 +116,15 @@ def identifiers(contact: Contact, deny: Iterable[str] = ()) -> list[str]:
     return [i for i in out if i is not None and i not in denied]
 
 
-def customers(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> dict[str, Customer]:
-    """contact_id -> customer, for every contact with an identifier (inbound or outbound alike).
-    ``deny``: identifiers deny-listed when the contacts were imported, which link nothing.
+def people(records: Iterable[Iterable[str]]) -> list[frozenset[str]]:
+    """Customers from records (contacts' identifiers and directory rows alike): any two records
+    sharing an identifier are one customer, in the order of their first records.
 
-    Brute force: start with one group per contact and merge any two groups sharing an identifier
+    Brute force: start with one group per record and merge any two groups sharing an identifier
     until nothing changes; a customer is then the set of identifiers of its group."""
-    deny = tuple(deny)
-    groups: list[set[str]] = [set(identifiers(c, deny)) for c in contacts]
-    groups = [g for g in groups if g]
+    groups = [g for g in (set(r) for r in records) if g]
     if all(len(g) == 1 for g in groups):  # no record links two identifiers: each one is a customer
-        return {c.contact_id: frozenset(identifiers(c, deny)) for c in contacts if identifiers(c, deny)}
+        return list(dict.fromkeys(frozenset(g) for g in groups))
     merged = True
     while merged:
         merged = False
@@ -138,12 +136,16 @@ def customers(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> dict[str
                     break
             if merged:
                 break
-    out: dict[str, Customer] = {}
-    for c in contacts:
-        mine = identifiers(c, deny)
-        if mine:
-            out[c.contact_id] = next(frozenset(g) for g in groups if mine[0] in g)
-    return out
+    return [frozenset(g) for g in groups]
+
+
+def customers(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> dict[str, Customer]:
+    """contact_id -> customer, for every contact with an identifier (inbound or outbound alike).
+    ``deny``: identifiers deny-listed when the contacts were imported, which link nothing."""
+    deny = tuple(deny)
+    mine = {c.contact_id: identifiers(c, deny) for c in contacts}
+    groups = people(mine.values())
+    return {cid: next(g for g in groups if ids[0] in g) for cid, ids in mine.items() if ids}
 
 
 def countable(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> list[tuple[Contact, Customer]]:
@@ -812,24 +814,6 @@ def desk_sets(draw: st.DrawFn, max_size: int = 24) -> list[Contact]:
 # ---------------------------------------------------------------------------------------------
 # Cost to serve, customer value, robust scores (DESIGN.md "Cost to serve"; docs/metrics.md)
 # ---------------------------------------------------------------------------------------------
-
-
-def people(records: Iterable[Iterable[str]]) -> list[frozenset[str]]:
-    """Customers from records (contacts' identifiers and directory rows alike): any two records
-    sharing an identifier are one customer. Brute force, as ``customers`` does."""
-    groups = [set(r) for r in records if r]
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                if groups[i] & groups[j]:
-                    groups[i] |= groups.pop(j)
-                    merged = True
-                    break
-            if merged:
-                break
-    return [frozenset(g) for g in groups]
 
 
 def whose(idents: Iterable[str], groups: Sequence[frozenset[str]]) -> Customer | None:
