@@ -222,7 +222,7 @@ def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
     bare = run([sys.executable, "-c", BARE_IMPORT, str(bare_db), str(csv)], env)
     bare_db.unlink(missing_ok=True)
     db = workdir / f"store-{n}.duckdb"
-    db.unlink(missing_ok=True)
+    _remove_store(db)
     imp = run([RECONTACT, "import", str(csv), "--db", str(db), "--output", "json"], env)
     summary = json.loads(imp.stdout)
     assert summary["imported"] > 0.9 * n, summary
@@ -254,8 +254,14 @@ def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
     assert len(mine["contacts"]) == len(theirs["contacts"])
     out.update(customer_s=cust.seconds, customer_base_s=cust_base.seconds, customer=who,
                customer_contacts=len(mine["contacts"]))
-    db.unlink(missing_ok=True)
+    _remove_store(db)
     return out
+
+
+def _remove_store(db: Path) -> None:
+    """The store and the cases file beside it (with any earlier one a new store put aside)."""
+    for path in (db, *db.parent.glob(f"{db.stem}.cases.sqlite*")):
+        path.unlink(missing_ok=True)
 
 
 def bench_help(repeat: int) -> dict[str, float]:

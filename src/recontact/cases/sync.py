@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from recontact.cases import hooks
@@ -322,10 +322,24 @@ def _flag_row(case_id: int, ep: Episode, at: datetime) -> dict[str, Any]:
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` as one Core executemany on the session's connection (the ORM's bulk path
-    costs a second per 10k rows more; the rows never need to be objects of this session)."""
-    if rows:
-        session.connection().execute(insert(model.__table__), rows)
+    """Insert ``rows`` (dicts with the same keys) into ``model``'s table as one DBAPI executemany on
+    the session's connection. Each value goes through its column type's own bind processor, as
+    SQLAlchemy would send it; only SQLAlchemy's per-row statement machinery is skipped (an import
+    opening 40k cases writes 180k rows: 7 s through Core, 3 s this way)."""
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    table = model.__table__
+    names = list(rows[0])
+    binds = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"  # SQLite; psycopg (format and pyformat)
+    quote = dialect.identifier_preparer
+    sql = (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) "
+           f"VALUES ({', '.join(mark for _ in names)})")
+    values = [tuple(row[name] if bind is None else bind(row[name]) for name, bind in zip(names, binds, strict=True))
+              for row in rows]
+    conn.exec_driver_sql(sql, values)
 
 
 def _insert_cases(session: Session, rows: list[dict[str, Any]], at: datetime) -> list[int]:
