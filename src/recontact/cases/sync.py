@@ -332,7 +332,8 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     dialect = conn.dialect
     table = model.__table__
     names = list(rows[0])
-    binds = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    # Memoised per column: most values repeat (the sync's own instant on every row, one due date).
+    binds = [_memo(table.c[name].type._cached_bind_processor(dialect)) for name in names]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"  # SQLite; psycopg (format and pyformat)
     quote = dialect.identifier_preparer
     sql = (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) "
@@ -340,6 +341,24 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     values = [tuple(row[name] if bind is None else bind(row[name]) for name, bind in zip(names, binds, strict=True))
               for row in rows]
     conn.exec_driver_sql(sql, values)
+
+
+def _memo(bind: Any) -> Any:
+    """``bind`` remembering its results (None stays None: no processing to do)."""
+    if bind is None:
+        return None
+    seen: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = out = bind(value)
+            return out
+        except TypeError:  # unhashable (a JSON dict): no memory
+            return bind(value)
+
+    return cached
 
 
 def _insert_cases(session: Session, rows: list[dict[str, Any]], at: datetime) -> list[int]:
