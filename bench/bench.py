@@ -7,7 +7,8 @@ For each size it generates a synthetic desk (cached under the workdir), then tim
 in a fresh process, wall clock and peak RSS (``os.wait4``: the child's own maximum resident set):
 
 * import:   ``recontact import FILE`` vs DuckDB's bare ``CREATE TABLE AS SELECT * FROM read_csv``
-            of the same file (target ratio <= 2);
+            of the same file (target ratio <= 2); as a user runs it (the cases of new flag episodes
+            opened), and again with ``[cases] open_on_import = false`` (the contacts alone);
 * flags:    ``recontact flags --output json`` vs a hand-written DuckDB episode query for both default
             rules writing the same JSON (target <= 1.5); the two outputs must be equal;
 * --help:   ``recontact --help`` vs ``python -c "import typer"`` (target <= 3);
@@ -227,7 +228,16 @@ def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
     summary = json.loads(imp.stdout)
     assert summary["imported"] > 0.9 * n, summary
     out.update(import_s=imp.seconds, import_rss=imp.peak_rss, bare_s=bare.seconds, bare_rss=bare.peak_rss,
-               import_cpu=imp.cpu, bare_cpu=bare.cpu)
+               import_cpu=imp.cpu, bare_cpu=bare.cpu, cases=_cases_opened(summary))
+    # The same import without opening cases ([cases] open_on_import = false): the contacts alone.
+    plain_config = workdir / "bench-no-cases.toml"
+    plain_config.write_text(f'timezone = "{TIMEZONE}"\n[cases]\nopen_on_import = false\n')
+    plain_db = workdir / f"store-{n}-no-cases.duckdb"
+    _remove_store(plain_db)
+    only = run([RECONTACT, "import", str(csv), "--db", str(plain_db), "--output", "json"],
+               {**env, "RECONTACT_CONFIG": str(plain_config)})
+    _remove_store(plain_db)
+    out.update(contacts_s=only.seconds, contacts_cpu=only.cpu, contacts_rss=only.peak_rss)
 
     ours_json, base_json = workdir / f"flags-{n}.json", workdir / f"flags-baseline-{n}.json"
     run([RECONTACT, "flags", "--db", str(db), "--output", "json"], env, ours_json)  # warms the SQL cache
@@ -258,6 +268,11 @@ def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
     return out
 
 
+def _cases_opened(summary: dict[str, Any]) -> str:
+    """The import's note on the cases it opened (or "no cases note")."""
+    return next((n for n in summary.get("notes", []) if n.startswith("cases")), "no cases note")
+
+
 def _remove_store(db: Path) -> None:
     """The store and the cases file beside it (with any earlier one a new store put aside)."""
     for path in (db, *db.parent.glob(f"{db.stem}.cases.sqlite*")):
@@ -277,7 +292,10 @@ def report(r: dict[str, Any]) -> None:
           f"{r['bare_s']:6.2f} s   ratio {r['import_s'] / r['bare_s']:4.2f} (<= 2)   peak RSS {gib(r['import_rss'])}"
           f" (bare {gib(r['bare_rss'])})")
     print(f"            CPU time  {r['import_cpu']:7.2f} s   bare read_csv {r['bare_cpu']:6.2f} s   ratio "
-          f"{r['import_cpu'] / r['bare_cpu']:4.2f}")
+          f"{r['import_cpu'] / r['bare_cpu']:4.2f}   ({r['cases']})")
+    print(f"  import without opening cases {r['contacts_s']:7.2f} s   ratio {r['contacts_s'] / r['bare_s']:4.2f}   "
+          f"CPU {r['contacts_cpu']:6.2f} s   ratio {r['contacts_cpu'] / r['bare_cpu']:4.2f}   peak RSS "
+          f"{gib(r['contacts_rss'])}")
     print(f"  flags     recontact {r['flags_s']:7.2f} s   hand-written SQL {r['flags_base_s']:6.2f} s   ratio "
           f"{r['flags_s'] / r['flags_base_s']:4.2f} (<= 1.5)   peak RSS {gib(r['flags_rss'])}   "
           f"{r['flags']:,} flags, {r['open']:,} open, equal")

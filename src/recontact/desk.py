@@ -33,7 +33,6 @@ from recontact.store.identities import Hygiene, current_key, ensure_resolved
 
 if TYPE_CHECKING:
     from recontact.metrics.callers import Period
-    from recontact.store.import_report import ImportReport
     from recontact.store.load import ImportSummary, Progress
 
 _KEY = re.compile(r"^[Cc](\d+)$")
@@ -64,12 +63,10 @@ class ImportRequest:
 
 
 def import_contacts(db: Path, request: ImportRequest, settings: Settings,
-                    progress: Progress | None = None) -> ImportReport:
+                    progress: Progress | None = None) -> ImportSummary:
     """Import one file (format from ``request.source`` or guessed, and said in the notes); write
-    every rejected row to a rejects CSV beside the store (or at ``rejects_path``). The summary is an
-    ``ImportReport``: the store's counts plus ``withheld_identified``."""
+    every rejected row to a rejects CSV beside the store (or at ``rejects_path``)."""
     from recontact import importers
-    from recontact.store.import_report import import_report
     from recontact.store.load import import_file
 
     if request.source:
@@ -84,9 +81,8 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
             cases = _cases_hook(db, settings, store, created)
-            loaded = import_file(store, request.path, importer, options, system=request.system,
-                                 hygiene=Hygiene.from_settings(settings), progress=progress)
-            summary = import_report(store, loaded)
+            summary = import_file(store, request.path, importer, options, system=request.system,
+                                  hygiene=Hygiene.from_settings(settings), progress=progress)
             if read_in:
                 summary.notes.append(read_in)
             if request.desk_timezone:

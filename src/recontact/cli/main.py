@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from recontact import desk
     from recontact.config import Settings
     from recontact.metrics.callers import Period
-    from recontact.store.import_report import ImportReport
+    from recontact.store.load import ImportSummary
 
 
 class _Group(TyperGroup):
@@ -166,7 +166,7 @@ def import_cmd(
         stdout.print(f"[dim]next: recontact flags --db {db}   ·   recontact top --period week --db {db}[/dim]")
 
 
-def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, output: Output) -> ImportReport:
+def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, output: Output) -> ImportSummary:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from recontact import desk
@@ -183,7 +183,7 @@ def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, outpu
     return summary
 
 
-def _import_json(s: ImportReport) -> dict[str, Any]:
+def _import_json(s: ImportSummary) -> dict[str, Any]:
     return {"file": s.file, "source": s.source, "read": s.read, "imported": s.imported,
             "duplicates": s.duplicates, "rejected": s.rejected, "unidentified": s.unidentified,
             "withheld": s.withheld, "shared": s.shared, "rejects_file": s.rejects_file, "notes": s.notes,
@@ -194,7 +194,7 @@ def _import_json(s: ImportReport) -> dict[str, Any]:
             "withheld_identified": s.withheld_identified}
 
 
-def _print_summary(s: ImportReport, seconds: float) -> None:
+def _print_summary(s: ImportSummary, seconds: float) -> None:
     which = f"import {s.import_id}" if s.import_id else f"already import {s.already_imported}"
     replaced = f", replacing import {s.replaced}" if s.replaced else ""
     stdout.print(f"[bold]{s.file}[/bold] ({s.source}, system {s.system}, {which}{replaced}): read {s.read:,} rows "
@@ -218,7 +218,7 @@ def _print_summary(s: ImportReport, seconds: float) -> None:
         stdout.print(f"  every rejected or conflicting row{more}: {s.rejects_file}", highlight=False)
 
 
-def _identity_counts(s: ImportReport) -> str:
+def _identity_counts(s: ImportSummary) -> str:
     """The imported contacts' identifiers that identify no one, each counted on its own. These
     counts are not subsets of ``unidentified``: a contact with a withheld caller id may still be
     identified by its account or e-mail, and the line says how many were."""

@@ -63,10 +63,12 @@ class ImportSummary:
     unique within it). ``replaced``: the import this one replaced (same file content, other
     options); ``already_imported``: the import that already holds this file (nothing changed).
     Of the imported: ``unidentified`` have no identifier that identifies someone; ``withheld`` a
-    withheld or placeholder caller id; ``shared`` a deny-listed or hub identifier;
-    ``invalid_phones`` a caller id that is not a valid number; ``placeholders`` a placeholder in
-    another identifier column. ``skipped``: rows the source says to ignore (a profile's ``skip``);
-    ``folded``: rows of an event log folded into another row of their ticket (store/events.py)."""
+    withheld or placeholder caller id (not a part of ``unidentified``: an account or e-mail may
+    still identify the caller), ``withheld_identified`` those of them still identified; ``shared`` a
+    deny-listed or hub identifier; ``invalid_phones`` a caller id that is not a valid number;
+    ``placeholders`` a placeholder in another identifier column. ``skipped``: rows the source says
+    to ignore (a profile's ``skip``); ``folded``: rows of an event log folded into another row of
+    their ticket (store/events.py)."""
 
     file: str
     source: str
@@ -81,6 +83,7 @@ class ImportSummary:
     folded: int = 0
     unidentified: int = 0
     withheld: int = 0
+    withheld_identified: int = 0
     shared: int = 0
     invalid_phones: int = 0
     placeholders: int = 0
@@ -209,12 +212,13 @@ def _count(summary: ImportSummary, con: duckdb.DuckDBPyConnection, import_id: in
     invalid = "phone_raw IS NOT NULL AND phone IS NULL AND extension IS NULL AND NOT withheld"
     row = con.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE customer_key IS NULL), count(*) FILTER (WHERE withheld),
+               count(*) FILTER (WHERE withheld AND customer_key IS NOT NULL),
                count(*) FILTER (WHERE shared), count(*) FILTER (WHERE {invalid}),
                count(*) FILTER (WHERE {placeholder})
         FROM contacts WHERE import_id = {import_id}
     """).fetchall()[0]
-    (summary.imported, summary.unidentified, summary.withheld, summary.shared, summary.invalid_phones,
-     summary.placeholders) = (int(v) for v in row)
+    (summary.imported, summary.unidentified, summary.withheld, summary.withheld_identified, summary.shared,
+     summary.invalid_phones, summary.placeholders) = (int(v) for v in row)
     if summary.invalid_phones:
         examples = [r[0] for r in con.execute(
             f"SELECT phone_raw FROM contacts WHERE import_id = {import_id} AND {invalid} "
