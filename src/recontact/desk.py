@@ -120,6 +120,7 @@ def _open_cases(hook: Any, store: Store, import_id: int) -> str:
     saying what happened. The import is committed already: when the cases store fails, the note
     says so and ``recontact cases sync`` catches up later."""
     try:
+        store.release_memory()  # the import's cached blocks: the cases work should not add to them
         done = hook.after(store, import_id)
     except Exception as e:  # the contacts are in whatever happens to the cases store or a listener
         first = (str(e).splitlines() or [type(e).__name__])[0]

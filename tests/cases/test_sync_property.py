@@ -33,6 +33,7 @@ def test_cases_in_batches_match_the_reference(contacts: list[Contact], batches: 
     # The episodes of the customers an import touched: joined to their keys, or (many customers)
     # everyone's filtered afterwards.
     monkeypatch.setattr(cases_sync, "_WHOLESALE", data.draw(st.sampled_from([0, 10_000])))
+    monkeypatch.setattr(cases_sync, "_OPEN_SLICE", data.draw(st.sampled_from([1, 2, 10_000])))  # cases opened per slice
     config = Settings(rules=DEFAULT_RULES)
     which = [data.draw(st.integers(0, batches - 1)) for _ in contacts]
     with tempfile.TemporaryDirectory() as tmp:

@@ -45,9 +45,10 @@ GroupKey = tuple[int, str, str | None]  # customer, rule, category (None unless 
 EpisodeId = tuple[int, str, str | None, datetime]
 _CHUNK = 900  # keys per IN list (SQLite allows 32766 parameters; stay well below)
 _WHOLESALE = 5 * _CHUNK  # more keys than this: read every case and filter in Python
+_OPEN_SLICE = 10_000  # new cases routed and written at a time
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Episode:
     """One flag episode, as ``rules/batch.py`` computes it (times aware, UTC)."""
 
@@ -96,7 +97,7 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
     customers are a temporary table the compiled SQL joins to."""
     import json
 
-    from recontact.engines.compiled import cached_sql, fetch_dicts
+    from recontact.engines.compiled import cached_sql, iter_dicts
 
     if not rules:
         return []
@@ -132,14 +133,13 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
 
     inputs = json.dumps([[r.model_dump_json() for r in rules], narrowed])
     sql = cached_sql("case-episodes", inputs, build)
-    try:
-        rows = fetch_dicts(con, sql)
+    try:  # streamed: 280k episodes at 10M contacts, never all held as dicts
+        return [Episode(int(r["customer_key"]), r["rule"], r["category"], _utc(r["crossed_at"]), int(r["count"]),
+                        r["contact_id"], _utc(r["closed_at"]) if r["closed_at"] is not None else None)
+                for r in iter_dicts(con, sql) if wanted is None or int(r["customer_key"]) in wanted]
     finally:
         if narrowed:
             con.execute("DROP TABLE IF EXISTS _case_customers")
-    return [Episode(int(r["customer_key"]), r["rule"], r["category"], _utc(r["crossed_at"]), int(r["count"]),
-                    r["contact_id"], _utc(r["closed_at"]) if r["closed_at"] is not None else None) for r in rows
-            if wanted is None or int(r["customer_key"]) in wanted]
 
 
 def touched_customers(store: Store, import_id: int, history_from: int) -> set[int]:
@@ -368,9 +368,12 @@ def _insert_cases(session: Session, rows: list[dict[str, Any]], at: datetime) ->
     and sends one statement per row (17k cases: 8 s)."""
     if not rows:
         return []
+    from sqlalchemy import func
+
+    before = session.scalar(select(func.coalesce(func.max(Case.id), 0)))
     _insert(session, Case, rows)
     made = session.execute(select(Case.id, Case.customer_key, Case.rule, Case.category)
-                           .where(Case.created_at == at, Case.source == "flag", Case.state == "new"))
+                           .where(Case.id > before, Case.created_at == at, Case.source == "flag", Case.state == "new"))
     by_group = {(int(k), r, c): int(i) for i, k, r, c in made}
     return [by_group[(r["customer_key"], r["rule"], r["category"])] for r in rows]
 
@@ -380,9 +383,21 @@ def _open(session: Session, store: Store, settings: Settings, fresh: Sequence[Ep
     """Open one case per episode of ``fresh`` (routed, prioritised, due), in crossing order."""
     if not fresh:
         return {}
-    context = store_context(store, [(ep.customer_key, ep.crossed_at) for ep in fresh])
     router = Router(session, settings.routing)
     due = due_after("new", at, settings.cases)
+    context = store_context(store, [(ep.customer_key, ep.crossed_at) for ep in fresh])  # one pass over the store
+    opened: dict[GroupKey, int] = {}
+    # In slices: an import opening 180k cases never holds all their rows, events and audits at once.
+    for i in range(0, len(fresh), _OPEN_SLICE):
+        part = slice(i, i + _OPEN_SLICE)
+        opened |= _open_slice(session, settings, fresh[part], context[part], rules, at, due, router, summary)
+    return opened
+
+
+def _open_slice(session: Session, settings: Settings, fresh: Sequence[Episode], context: Sequence[dict[str, Any]],
+                rules: dict[str, Rule], at: datetime, due: datetime | None, router: Router,
+                summary: SyncSummary) -> dict[GroupKey, int]:
+    """``_open`` for some of the episodes, in crossing order (``router`` carries on between slices)."""
     rows = []
     routes = []
     for ep, known in zip(fresh, context, strict=True):
@@ -414,7 +429,7 @@ def _open(session: Session, store: Store, settings: Settings, fresh: Sequence[Ep
             summary.notices.append(CaseNotice(kind="assigned", detail={"routed_by": step}, **notice))  # type: ignore[arg-type]
     _insert(session, CaseEvent, events)
     _insert(session, AuditEntry, audits)
-    summary.opened = len(ids)
+    summary.opened += len(ids)
     return {(ep.customer_key, ep.rule, ep.category): i for i, ep in zip(ids, fresh, strict=True)}
 
 

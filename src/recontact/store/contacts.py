@@ -104,6 +104,14 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def release_memory(self) -> None:
+        """Give back the blocks DuckDB keeps cached (a large import leaves up to ``memory_limit`` of
+        them resident): the limit is set low, which evicts them, then put back. Later queries read
+        what they need again."""
+        limit = self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        self.con.execute("SET memory_limit = '64MB'")
+        self.con.execute("SET memory_limit = ?", [limit])
+
     def meta(self, key: str) -> str | None:
         rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
         return str(rows[0][0]) if rows else None
