@@ -39,11 +39,12 @@ def sync_store(store: Store, db: Path, settings: Settings, customers: set[int] |
                now: datetime | None = None) -> SyncSummary:
     """Cases of ``customers`` (None: everyone) brought up to date with the flags in ``store`` (an
     open DuckDB store, read-write or read-only), plus every customer with an open attached flag
-    episode (whose closing may have come with newer contacts)."""
+    episode (whose closing may have come with newer contacts). ``customers`` is extended in place
+    (an import may have touched millions: no copies)."""
     engine = open_engine(db)
     with session_scope(engine) as session:
         if customers is not None:
-            customers = customers | set(session.scalars(
+            customers |= set(session.scalars(
                 select(CaseFlag.customer_key).where(CaseFlag.live, CaseFlag.closed_at.is_(None)).distinct()))
         return sync(session, store, settings, customers, at=_now(now))
 
@@ -63,18 +64,19 @@ class ImportHook:
     syncs the customers the import touched (``desk.import_contacts`` calls both)."""
 
     def __init__(self, db: Path, settings: Settings) -> None:
-        self.db, self.settings, self.history = db, settings, 0
+        self.db, self.settings, self.history, self.created = db, settings, 0, False
         self.notes: list[str] = []
 
     def before(self, store: Store, *, created: bool = False) -> None:
-        self.history = key_history_rows(store)
+        self.history, self.created = key_history_rows(store), created
         if created:
             aside = set_aside_stale_sqlite(self.db)
             if aside is not None:
                 self.notes.append(f"a cases file of an earlier store was beside this new one: kept as {aside}")
 
     def after(self, store: Store, import_id: int) -> SyncSummary:
-        touched = touched_customers(store, import_id, self.history)
+        # A new store's first import touched every customer in it: no set of (millions of) keys.
+        touched = None if self.created else touched_customers(store, import_id, self.history)
         return sync_store(store, self.db, self.settings, touched)
 
 

@@ -102,7 +102,7 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
     if not rules:
         return []
     con = store.con
-    wanted = None if customers is None else set(customers)
+    wanted = customers if customers is None or isinstance(customers, set) else set(customers)
     # Many customers (a first import touches them all): every episode, filtered here, costs the
     # same query without a join to a table of keys.
     narrowed = wanted is not None and len(wanted) <= _WHOLESALE
@@ -145,9 +145,9 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
 def touched_customers(store: Store, import_id: int, history_from: int) -> set[int]:
     """Customers an import touched: the keys of the contacts it added, and every key named by the
     key-history rows it wrote (rows ``history_from`` on, in insertion order)."""
-    keys = {int(k) for (k,) in store.con.execute(
+    keys = set(store.con.execute(  # NumPy, not a list of tuples: an import may touch millions of customers
         "SELECT DISTINCT customer_key FROM contacts WHERE import_id = ? AND customer_key IS NOT NULL",
-        [import_id]).fetchall()}
+        [import_id]).fetchnumpy()["customer_key"].tolist())
     history = store.con.execute("SELECT old_key, new_key FROM key_history ORDER BY rowid OFFSET ?", [history_from])
     for old, new in history.fetchall():
         keys.add(int(old))
@@ -252,11 +252,14 @@ def _merge_duplicates(session: Session, open_cases: list[Case], flags: list[Case
 
 def sync(session: Session, store: Store, settings: Settings, customers: Iterable[int] | None = None, *,
          at: datetime) -> SyncSummary:
-    """Bring the cases of ``customers`` (None: everyone) up to date with their flag episodes; see
-    the module docstring. ``at``: the wall-clock instant recorded on every change (UTC)."""
+    """Bring the cases of ``customers`` (None: everyone; a set is extended in place) up to date with
+    their flag episodes; see the module docstring. ``at``: the wall-clock instant recorded on every
+    change (UTC)."""
     summary = SyncSummary()
     moved = _rekey(session, store, at, summary)
-    keys = None if customers is None else set(customers) | moved
+    keys = None if customers is None else (customers if isinstance(customers, set) else set(customers))
+    if keys is not None:
+        keys |= moved
     summary.customers = None if keys is None else len(keys)
     rules = {r.name: r for r in settings.rules}
     episodes = store_episodes(store, settings.rules, keys)
