@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recontact.cases import hooks
@@ -336,7 +336,7 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     table = model.__table__
     names = list(rows[0])
     # Memoised per column: most values repeat (the sync's own instant on every row, one due date).
-    binds = [_memo(table.c[name].type._cached_bind_processor(dialect)) for name in names]
+    binds = [_memo(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"  # SQLite; psycopg (format and pyformat)
     quote = dialect.identifier_preparer
     sql = (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) "
@@ -371,8 +371,6 @@ def _insert_cases(session: Session, rows: list[dict[str, Any]], at: datetime) ->
     and sends one statement per row (17k cases: 8 s)."""
     if not rows:
         return []
-    from sqlalchemy import func
-
     before = session.scalar(select(func.coalesce(func.max(Case.id), 0)))
     _insert(session, Case, rows)
     made = session.execute(select(Case.id, Case.customer_key, Case.rule, Case.category)
@@ -438,8 +436,6 @@ def _open_slice(session: Session, settings: Settings, fresh: Sequence[Episode], 
 
 def _refresh_opened_at(session: Session, cases: Sequence[Case], at: datetime) -> None:
     """A case's ``opened_at`` is its earliest live episode's crossing (a merge may reveal an earlier one)."""
-    from sqlalchemy import func
-
     ids = [c.id for c in cases]
     first: dict[int, datetime] = {}
     for part in _chunks(ids):
