@@ -29,6 +29,9 @@ from recontact.store.sql import scalar
 # commands import this module for ensure_resolved, which most of the time only compares a hash.
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from recontact.config import Settings
     from recontact.store.contacts import Store
 
@@ -111,11 +114,13 @@ def _collect_row_idents(con: duckdb.DuckDBPyConnection, rows: str) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _row_idents AS {parts}")
 
 
-def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> None:
+def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> int:
     """Add the identifiers and links of the rows ``new_rows`` selects (SQL over ``_staged s`` with
-    ``s.rowid`` in file order) to ``identifiers`` and ``identifier_links``, counting contacts."""
+    ``s.rowid`` in file order) to ``identifiers`` and ``identifier_links``, counting contacts.
+    Returns the ``seq`` of the first identifier new to the store (those from it on are on no
+    stored contact: see ``fresh_from`` of :func:`resolve`)."""
     _collect_row_idents(con, new_rows)
-    _record_row_idents(con, count_contacts=True)
+    return _record_row_idents(con, count_contacts=True)
 
 
 def _directory_row_idents(where: str = "true") -> str:
@@ -135,9 +140,9 @@ def record_directory_identifiers(con: duckdb.DuckDBPyConnection, directory: str)
     con.execute("DROP TABLE IF EXISTS _row_seq")
 
 
-def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) -> None:
+def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) -> int:
     """Record ``_row_idents`` (r, ident): new identifiers numbered in order of first sighting (by
-    r), contact counts (when ``count_contacts``), and links."""
+    r), contact counts (when ``count_contacts``), and links. Returns the first new ``seq``."""
     import numpy as np
 
     from recontact.identity.email import is_valid_email, plain_email_sql
@@ -150,9 +155,17 @@ def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) 
     base = scalar(con, "SELECT coalesce(max(seq), -1) + 1 FROM identifiers")
     email = _value("ident")
     defaults = _role_sql(Hygiene(), defaults=True)
+    if count_contacts:
+        # A contact carries at most one identifier of each kind: its row and the kind's place in
+        # COLUMNS number them in order of first sighting without a sort (seq may have gaps).
+        kind = " ".join(f"WHEN starts_with(ident, '{k}:') THEN {i}" for i, (k, _) in enumerate(COLUMNS))
+        origin = scalar(con, "SELECT coalesce(min(first), 0) FROM _seen")
+        seq = f"{base} + (first - {origin}) * {len(COLUMNS)} + CASE {kind} END"
+    else:  # a directory row may carry several of one kind
+        seq = f"{base} - 1 + row_number() OVER (ORDER BY first, ident)"
     con.execute(f"""
         INSERT INTO identifiers (ident, seq, customer_key, first_key, contacts, valid, role, builtin_placeholder)
-        SELECT ident, {base} - 1 + row_number() OVER (ORDER BY first), NULL, NULL, n,
+        SELECT ident, {seq}, NULL, NULL, n,
                CASE WHEN starts_with(ident, 'email:') THEN {plain_email_sql(email)} ELSE true END, NULL,
                {defaults} IS NOT NULL
         FROM (SELECT * FROM _seen ANTI JOIN identifiers USING (ident))
@@ -166,6 +179,7 @@ def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) 
         con.execute("UPDATE identifiers SET valid = true FROM _good_emails g WHERE identifiers.ident = g.ident")
         con.unregister("_good_emails")
     _insert_links(con)
+    return base
 
 
 def _insert_links(con: duckdb.DuckDBPyConnection) -> None:
@@ -186,16 +200,35 @@ def _insert_links(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def row_keys(con: duckdb.DuckDBPyConnection) -> None:
+def row_keys(con: duckdb.DuckDBPyConnection, resolved: Resolved) -> None:
     """``_row_key``: for each row recorded by :func:`record_identifiers`, its customer key (all the
     identifiers of one row that identify someone are linked, so they share it) and whether one of
-    its identifiers is deny-listed or a hub. Integer joins only: cheaper than one string join per kind."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _row_key AS
-        SELECT r, max(i.customer_key) AS customer_key, bool_or(coalesce(i.role IN ('denied', 'hub'), false)) AS shared
-        FROM _row_seq JOIN identifiers i USING (seq) GROUP BY r
-    """)
+    its identifiers is deny-listed or a hub, from the identifiers as :func:`resolve` left them.
+    Aggregated in NumPy over ``_row_seq`` (row, identifier seq): no join back to ``identifiers``."""
+    import numpy as np
+
+    pairs = con.execute("SELECT r, seq FROM _row_seq").fetchnumpy()
     con.execute("DROP TABLE IF EXISTS _row_seq")
+    r, seq = np.asarray(pairs["r"], dtype=np.int64), np.asarray(pairs["seq"], dtype=np.int64)
+    if len(r) == 0:
+        con.execute("CREATE OR REPLACE TEMP TABLE _row_key (r BIGINT, customer_key BIGINT, shared BOOLEAN)")
+        return
+    node = np.searchsorted(resolved.seq, seq)  # every seq of a row is a stored identifier's
+    first = int(r.min())
+    row = r - first
+    size = int(row.max()) + 1
+    key = np.zeros(size, dtype=np.int64)
+    np.maximum.at(key, row, resolved.key[node])
+    shared = np.zeros(size, dtype=np.bool_)
+    np.logical_or.at(shared, row, resolved.shared[node])
+    seen = np.zeros(size, dtype=np.bool_)
+    seen[row] = True
+    rows = np.flatnonzero(seen)
+    # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table.
+    con.register("_row_key_np", {"r": rows + first, "customer_key": key[rows], "shared": shared[rows]})
+    con.execute("CREATE OR REPLACE TEMP TABLE _row_key AS "
+                "SELECT r, nullif(customer_key, 0) AS customer_key, shared FROM _row_key_np")
+    con.unregister("_row_key_np")
 
 
 def recount_from_contacts(con: duckdb.DuckDBPyConnection) -> None:
@@ -214,9 +247,21 @@ def recount_from_contacts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS _row_seq")
 
 
-def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
+@dataclass(frozen=True)
+class Resolved:
+    """Every identifier as :func:`resolve` left it, by ``seq`` (ascending): its customer key (0:
+    it identifies no one) and whether it is ``shared`` (deny-listed or a hub)."""
+
+    seq: npt.NDArray[np.int64]
+    key: npt.NDArray[np.int64]
+    shared: npt.NDArray[np.bool_]
+
+
+def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene, fresh_from: int | None = None) -> Resolved:
     """Resolve every identifier into people with ``hygiene`` (inside the caller's transaction):
-    keys and roles in ``identifiers``, events in ``key_history``, changed keys on ``contacts``."""
+    keys and roles in ``identifiers``, events in ``key_history``, changed keys on ``contacts``.
+    ``fresh_from``: the identifiers from this ``seq`` on were just recorded and are on no stored
+    contact (an import's own), so no stored contact is looked at for them."""
     import numpy as np
 
     from recontact.identity.resolve import resolve_people
@@ -231,12 +276,10 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
     """).fetchnumpy()
     code = np.asarray(nodes["code"], dtype=np.int64)
     n = len(code)
-    # Nodes are numbered 0..n-1 in order of first sighting (seq has gaps after an import's removal).
-    dense = "" if scalar(con, "SELECT coalesce(max(seq), -1) + 1 FROM identifiers") == n else """
-        JOIN (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS i FROM identifiers) x ON x.seq = l.a
-        JOIN (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS i FROM identifiers) y ON y.seq = l.b"""
-    links = con.execute(f"SELECT {'x.i AS a, y.i AS b' if dense else 'a, b'} FROM identifier_links l {dense}"
-                        ).fetchnumpy()
+    # Nodes are numbered 0..n-1 in order of first sighting (seq has gaps).
+    seqs = np.asarray(nodes["seq"], dtype=np.int64)
+    pairs = con.execute("SELECT a, b FROM identifier_links").fetchnumpy()
+    links = {end: np.searchsorted(seqs, np.asarray(pairs[end], dtype=np.int64)) for end in ("a", "b")}
     next_key = scalar(con, f"""
         SELECT greatest((SELECT coalesce(max(customer_key), 0) + 1 FROM identifiers),
                         (SELECT coalesce(max(TRY_CAST(value AS BIGINT)), 1) FROM meta WHERE key = '{NEXT_KEY}'))
@@ -245,7 +288,7 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
                             hygiene.max_links, next_key, first=nodes["first"])
     code = np.where(people.hub, ROLES.index("hub"), code)
     # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table.
-    con.register("_resolved_np", {"seq": np.asarray(nodes["seq"], dtype=np.int64), "customer_key": people.target,
+    con.register("_resolved_np", {"seq": seqs, "customer_key": people.target,
                                   "code": np.asarray(code, dtype=np.int64), "people": people.touches,
                                   "hub": people.hub})
     con.execute("""
@@ -253,10 +296,11 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
         SELECT seq, nullif(customer_key, 0) AS customer_key, code, CASE WHEN hub THEN people END AS people
         FROM _resolved_np
     """)
-    con.execute("""
+    stored = "" if fresh_from is None else f" AND i.seq < {int(fresh_from)}"
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _changed AS
         SELECT i.ident, r.customer_key FROM identifiers i JOIN _resolved r USING (seq)
-        WHERE i.customer_key IS DISTINCT FROM r.customer_key
+        WHERE i.customer_key IS DISTINCT FROM r.customer_key{stored}
     """)
     con.execute(f"""
         UPDATE identifiers SET customer_key = r.customer_key, role = r.role, people = r.people,
@@ -276,6 +320,8 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene) -> None:
     con.execute(f"DELETE FROM meta WHERE key IN ('{NEXT_KEY}', '{FINGERPRINT}')")
     con.execute("INSERT INTO meta VALUES (?, ?), (?, ?)",
                 [NEXT_KEY, str(max(people.next_key, next_key)), FINGERPRINT, hygiene.fingerprint])
+    shared = (code == ROLES.index("denied")) | (code == ROLES.index("hub"))
+    return Resolved(seqs, np.asarray(people.target, dtype=np.int64), shared)
 
 
 def contact_key_sql(alias: str) -> tuple[str, str]:

@@ -28,7 +28,7 @@ from recontact.importers.text import lf_copy, mixed_line_ends
 from recontact.schema import CONTACT_FIELDS
 from recontact.store.contacts import Store
 from recontact.store.events import fold_events
-from recontact.store.identities import COLUMNS, Hygiene, record_identifiers, resolve, row_keys
+from recontact.store.identities import COLUMNS, Hygiene, Resolved, record_identifiers, resolve, row_keys
 from recontact.store.ledger import (
     file_sha256,
     imports_of_size,
@@ -184,12 +184,13 @@ _FIRST_IDENTIFIER = f"coalesce({', '.join(f's.{col}' for _, col in COLUMNS)})"
 _NEW_ROWS = "FROM _staged s WHERE s._reason IS NULL"
 
 
-def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int, line: str) -> None:
+def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int, line: str,
+                     resolved: Resolved) -> None:
     """Insert the rows still valid (not rejected, not duplicates or conflicts), each with the key of
     its first identifier that identifies someone."""
     canonical = ", ".join(f"s.{c}" for c in CONTACT_FIELDS)
     line = line.replace("s.rowid", "s.r")
-    row_keys(con)
+    row_keys(con, resolved)
     # Row order in the store carries no meaning (``line`` keeps the file order): let DuckDB write in parallel.
     con.execute("SET preserve_insertion_order = false")
     try:
@@ -344,11 +345,11 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         if summary.conflicted:
             summary.notes.extend(_conflict_notes(con, system, len(summary.conflicted)))
         _report(progress, 70.0)
-        record_identifiers(con, _NEW_ROWS)
-        resolve(con, hygiene)
+        fresh_from = record_identifiers(con, _NEW_ROWS)
+        resolved = resolve(con, hygiene, fresh_from)
         _report(progress, 80.0)
         import_id = next_import_id(con)
-        _insert_contacts(con, system, import_id, line)
+        _insert_contacts(con, system, import_id, line, resolved)
         _count(summary, con, import_id)
         _report(progress, 100.0)
         summary.import_id = import_id
