@@ -43,6 +43,16 @@ def rule_contacts(contacts: Any, rule: Rule) -> Any:
     return kept
 
 
+def within_reach(kept: Any, rule: Rule) -> Any:
+    """The contacts of ``kept`` whose customer (and category, for a same-category rule) has at
+    least N of them in all: only they can ever count N in a window. Most customers call once or
+    twice, so this cheap grouping leaves a fraction of the rows to sort (a generated year: a fifth)
+    and every episode as it was."""
+    part = rule_partition(rule)
+    sizes = kept.group_by(part).aggregate(_contacts=kept.count())
+    return kept.semi_join(sizes.filter(sizes._contacts >= rule.min_contacts), part)
+
+
 def rule_partition(rule: Rule) -> list[str]:
     """Whose contacts are counted together: per customer, or per customer and category."""
     return ["customer_key", "category"] if rule.same_category else ["customer_key"]
@@ -76,7 +86,7 @@ def transitions(contacts: Any, rule: Rule) -> Any:
       whose count in [t, t + W) is below N cannot be a closing transition and are dropped early
       (the (N - 1)-th contact after must fall before t + W; kept whenever the instant has ties).
     """
-    kept = rule_contacts(contacts, rule)
+    kept = within_reach(rule_contacts(contacts, rule), rule)
     part = rule_partition(rule)
     n, width = rule.min_contacts, exact_interval(rule.window)
     at = kept.started_at
