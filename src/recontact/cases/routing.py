@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -159,7 +159,7 @@ def store_context(store: Store, items: Sequence[tuple[int, datetime]]) -> list[d
     ``latest_at`` (the store's latest contact), and from the directories when the store has them
     (``recontact directory import``): ``directory_supervisor``, ``account_manager``, ``revenue``.
     Keyword arguments of :class:`Candidate`, one dict per item."""
-    import pyarrow as pa
+    import numpy as np
 
     if not items:
         return []
@@ -170,9 +170,12 @@ def store_context(store: Store, items: Sequence[tuple[int, datetime]]) -> list[d
 
     agents = filled("directory_agents")
     customers = filled("directory_customers") and "directory_identifiers" in tables
-    eps = pa.table({"i": pa.array(range(len(items)), pa.int64()),
-                    "customer_key": pa.array([k for k, _ in items], pa.int64()),
-                    "crossed_at": pa.array([t for _, t in items], pa.timestamp("us", tz="UTC"))})
+    # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table. The
+    # instants travel as microseconds since the epoch and become TIMESTAMPTZ in SQL.
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    eps = {"i": np.arange(len(items), dtype=np.int64),
+           "customer_key": np.array([k for k, _ in items], dtype=np.int64),
+           "crossed_us": np.array([(t - epoch) // timedelta(microseconds=1) for _, t in items], dtype=np.int64)}
     sup = ("(SELECT max(d.supervisor) FROM directory_agents d WHERE d.agent_id = a.agent_id)"
            if agents else "NULL")
     directory = """
@@ -186,7 +189,9 @@ def store_context(store: Store, items: Sequence[tuple[int, datetime]]) -> list[d
                 GROUP BY i.customer_key)""" if customers else ""
     dir_cols = "r.account_manager, r.revenue" if customers else "NULL, NULL"
     dir_join = "LEFT JOIN directory r USING (customer_key)" if customers else ""
-    store.con.register("_case_eps", eps)
+    store.con.register("_case_eps_np", eps)
+    store.con.execute("CREATE OR REPLACE TEMP VIEW _case_eps AS SELECT i, customer_key, "
+                      "to_timestamp(0) + to_microseconds(crossed_us) AS crossed_at FROM _case_eps_np")
     try:
         rows = store.con.execute(f"""
             WITH agents AS (
@@ -202,7 +207,8 @@ def store_context(store: Store, items: Sequence[tuple[int, datetime]]) -> list[d
             ORDER BY e.i""").fetchall()
         latest = store.con.execute("SELECT max(started_at) FROM contacts").fetchall()[0][0]
     finally:
-        store.con.unregister("_case_eps")
+        store.con.execute("DROP VIEW IF EXISTS _case_eps")
+        store.con.unregister("_case_eps_np")
     return [{"last_agent": agent, "last_contact_at": _utc(last), "latest_at": _utc(latest),
              "directory_supervisor": supervisor, "account_manager": manager,
              "revenue": float(revenue) if revenue is not None else None, "has_directory": customers}

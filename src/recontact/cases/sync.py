@@ -24,9 +24,10 @@ told about each opened and assigned case inside it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -328,28 +329,36 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``model``'s table as one DBAPI executemany on
     the session's connection. Each value goes through its column type's own bind processor, as
     SQLAlchemy would send it; only SQLAlchemy's per-row statement machinery is skipped (an import
-    opening 40k cases writes 180k rows: 7 s through Core, 3 s this way)."""
+    opening 40k cases writes 160k rows: 7 s through Core). Built column by column with ``map``: a
+    Python step per row and column is most of the cost at that size."""
     if not rows:
         return
     conn = session.connection()
     dialect = conn.dialect
     table = model.__table__
     names = list(rows[0])
-    # Memoised per column: most values repeat (the sync's own instant on every row, one due date).
-    binds = [_memo(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"  # SQLite; psycopg (format and pyformat)
     quote = dialect.identifier_preparer
     sql = (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) "
            f"VALUES ({', '.join(mark for _ in names)})")
-    values = [tuple(row[name] if bind is None else bind(row[name]) for name, bind in zip(names, binds, strict=True))
-              for row in rows]
-    conn.exec_driver_sql(sql, values)
+    columns = []
+    for name in names:
+        values = list(map(itemgetter(name), rows))
+        bind = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if bind is not None:
+            values = list(map(bind if _unhashable(values) else _memo(bind), values))
+        columns.append(values)
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
-def _memo(bind: Any) -> Any:
-    """``bind`` remembering its results (None stays None: no processing to do)."""
-    if bind is None:
-        return None
+def _unhashable(values: list[Any]) -> bool:
+    """Whether a column holds values that cannot be remembered (JSON dicts and lists)."""
+    return any(isinstance(v, dict | list) for v in values)
+
+
+def _memo(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``bind`` remembering its results: most values of a column repeat (the sync's own instant on
+    every row, one due date)."""
     seen: dict[Any, Any] = {}
 
     def cached(value: Any) -> Any:
@@ -358,8 +367,6 @@ def _memo(bind: Any) -> Any:
         except KeyError:
             seen[value] = out = bind(value)
             return out
-        except TypeError:  # unhashable (a JSON dict): no memory
-            return bind(value)
 
     return cached
 
