@@ -19,10 +19,10 @@ in a fresh process, wall clock and peak RSS (``os.wait4``: the child's own maxim
 * the import's CPU time (user + system, all threads) beside the bare load's: on a shared machine
   the wall-clock ratio mostly measures the other processes.
 
-Timings are the best of ``--repeat`` runs (import: one run); the compiled-SQL cache of recontact
-lives in the workdir and is warmed by one untimed run (for the import: of the file's first 2,000
-rows). The machine's load average is printed with each size: the figures are only comparable on
-an otherwise idle machine.
+Timings are the best of ``--repeat`` runs (the imports and the bare load interleaved; peak RSS:
+the largest of the runs); the compiled-SQL cache of recontact lives in the workdir and is warmed
+by one untimed run (for the import: of the file's first 2,000 rows). The machine's load average
+is printed with each size: the figures are only comparable on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -220,26 +220,29 @@ def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
     out: dict[str, Any] = {"n": n, "load": load}
 
     bare_db = workdir / f"bare-{n}.duckdb"
-    bare_db.unlink(missing_ok=True)
-    bare = run([sys.executable, "-c", BARE_IMPORT, str(bare_db), str(csv)], env)
-    bare_db.unlink(missing_ok=True)
     db = workdir / f"store-{n}.duckdb"
-    _warm_import(csv, workdir, env)
-    _remove_store(db)
-    imp = run([RECONTACT, "import", str(csv), "--db", str(db), "--output", "json"], env)
-    summary = json.loads(imp.stdout)
-    assert summary["imported"] > 0.9 * n, summary
-    out.update(import_s=imp.seconds, import_rss=imp.peak_rss, bare_s=bare.seconds, bare_rss=bare.peak_rss,
-               import_cpu=imp.cpu, bare_cpu=bare.cpu, cases=_cases_opened(summary))
     # The same import without opening cases ([cases] open_on_import = false): the contacts alone.
     plain_config = workdir / "bench-no-cases.toml"
     plain_config.write_text(f'timezone = "{TIMEZONE}"\n[cases]\nopen_on_import = false\n')
     plain_db = workdir / f"store-{n}-no-cases.duckdb"
-    _remove_store(plain_db)
-    only = run([RECONTACT, "import", str(csv), "--db", str(plain_db), "--output", "json"],
-               {**env, "RECONTACT_CONFIG": str(plain_config)})
-    _remove_store(plain_db)
-    out.update(contacts_s=only.seconds, contacts_cpu=only.cpu, contacts_rss=only.peak_rss)
+    _warm_import(csv, workdir, env)
+    bares, imports, onlys = [], [], []
+    for _ in range(repeat):  # interleaved, so that a busy spell of the machine slows all three alike
+        bare_db.unlink(missing_ok=True)
+        bares.append(run([sys.executable, "-c", BARE_IMPORT, str(bare_db), str(csv)], env))
+        bare_db.unlink(missing_ok=True)
+        _remove_store(db)
+        imports.append(run([RECONTACT, "import", str(csv), "--db", str(db), "--output", "json"], env))
+        _remove_store(plain_db)
+        onlys.append(run([RECONTACT, "import", str(csv), "--db", str(plain_db), "--output", "json"],
+                         {**env, "RECONTACT_CONFIG": str(plain_config)}))
+        _remove_store(plain_db)
+    bare, imp, only = (min(runs, key=lambda r: r.seconds) for runs in (bares, imports, onlys))
+    summary = json.loads(imp.stdout)
+    assert summary["imported"] > 0.9 * n, summary
+    out.update(import_s=imp.seconds, import_rss=max(r.peak_rss for r in imports), bare_s=bare.seconds,
+               bare_rss=bare.peak_rss, import_cpu=imp.cpu, bare_cpu=bare.cpu, cases=_cases_opened(summary),
+               contacts_s=only.seconds, contacts_cpu=only.cpu, contacts_rss=max(r.peak_rss for r in onlys))
 
     ours_json, base_json = workdir / f"flags-{n}.json", workdir / f"flags-baseline-{n}.json"
     run([RECONTACT, "flags", "--db", str(db), "--output", "json"], env, ours_json)  # warms the SQL cache
