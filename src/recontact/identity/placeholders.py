@@ -127,4 +127,6 @@ def e164_placeholder_sql(column: str) -> str:
     """:func:`placeholder_sql` with ``phone`` for E.164 values (``+`` and digits) and the built-in
     list: folding leaves just the digits, and the only all-digit words (``0``, ``-1``) are repeated
     digits, so one regular expression decides."""
-    return f"regexp_full_match(substr({column}, 2), '(?:{_REPEATED})|1(?:{_REPEATED_AFTER_1})')"
+    # Every match of three or more characters ends in two equal digits: a cheap test first.
+    return (f"CASE WHEN length({column}) > 2 AND right({column}, 1) <> substr({column}, length({column}) - 1, 1) "
+            f"THEN false ELSE regexp_full_match(substr({column}, 2), '(?:{_REPEATED})|1(?:{_REPEATED_AFTER_1})') END")
