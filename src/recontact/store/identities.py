@@ -106,10 +106,11 @@ def _role_sql(hygiene: Hygiene, *, defaults: bool) -> str:
 
 
 def _collect_row_idents(con: duckdb.DuckDBPyConnection, rows: str) -> None:
-    """``_row_idents`` (r, ident): one row per identifier on each row ``rows`` selects (SQL
-    ``FROM … s WHERE …``)."""
+    """``_row_idents`` (r, ident, multi): one row per identifier on each row ``rows`` selects (SQL
+    ``FROM … s WHERE …``); ``multi``: the row carries more than one (only those link)."""
+    multi = " + ".join(f"(s.{col} IS NOT NULL)::INTEGER" for _, col in COLUMNS) + " > 1"
     parts = " UNION ALL ".join(
-        f"SELECT s.rowid AS r, '{kind}:' || s.{col} AS ident {rows} AND s.{col} IS NOT NULL"
+        f"SELECT s.rowid AS r, '{kind}:' || s.{col} AS ident, {multi} AS multi {rows} AND s.{col} IS NOT NULL"
         for kind, col in COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _row_idents AS {parts}")
 
@@ -124,10 +125,10 @@ def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> int:
 
 
 def _directory_row_idents(where: str = "true") -> str:
-    """SQL: (r, ident) of the directory rows (``directory_identifiers``) ``where`` selects; r is
-    negative (contacts' row ids are not), one number per directory row, in file order."""
-    return (f"SELECT dense_rank() OVER (ORDER BY directory, line) - {1 << 62} AS r, ident FROM directory_identifiers "
-            f"WHERE {where}")
+    """SQL: (r, ident, multi) of the directory rows (``directory_identifiers``) ``where`` selects; r
+    is negative (contacts' row ids are not), one number per directory row, in file order."""
+    return (f"SELECT dense_rank() OVER (ORDER BY directory, line) - {1 << 62} AS r, ident, "
+            f"count(*) OVER (PARTITION BY directory, line) > 1 AS multi FROM directory_identifiers WHERE {where}")
 
 
 def record_directory_identifiers(con: duckdb.DuckDBPyConnection, directory: str) -> None:
@@ -184,13 +185,10 @@ def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) 
 
 def _insert_links(con: duckdb.DuckDBPyConnection) -> None:
     """Add the pairs of identifiers on one row of ``_row_idents`` to ``identifier_links`` (new pairs
-    only); leaves ``_row_seq`` (row, identifier seq) for :func:`row_keys`."""
+    only); leaves ``_row_seq`` (row, identifier seq, multi) for :func:`row_keys`."""
     con.execute("CREATE OR REPLACE TEMP TABLE _row_seq AS "
-                "SELECT r, seq FROM _row_idents JOIN identifiers USING (ident)")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _multi AS
-        SELECT r, seq FROM _row_seq WHERE r IN (SELECT r FROM _row_seq GROUP BY r HAVING count(*) > 1)
-    """)
+                "SELECT r, seq, multi FROM _row_idents JOIN identifiers USING (ident)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _multi AS SELECT r, seq FROM _row_seq WHERE multi")
     con.execute("""
         INSERT INTO identifier_links
         SELECT DISTINCT x.seq, y.seq FROM _multi x JOIN _multi y ON x.r = y.r AND x.seq < y.seq
