@@ -22,8 +22,8 @@ $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 demo: $(VENV)/.installed  ## install, then build a demo store and show the chronic callers
 	$(BIN)/recontact demo
 
-test: $(VENV)/.installed-dev  ## install with dev extras, then run every test
-	$(BIN)/pytest
+test: $(VENV)/.installed-dev  ## install with dev extras, then run every test (one worker per core, at most four)
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
 
 lint: $(VENV)/.installed-dev  ## ruff and mypy, as CI runs them
 	$(BIN)/ruff check src tests bench docs

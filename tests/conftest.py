@@ -145,3 +145,13 @@ def desk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 from cases_support import cases_db, pg_database  # noqa: E402,F401  (the cases layer's fixtures, on SQLite and PostgreSQL)
 from notify_support import opstore, smtp, start_worker, webhook  # noqa: E402,F401  (the outbox's fixtures)
+
+
+@pytest.fixture(autouse=True)
+def fresh_consoles() -> None:
+    """Each test's Rich consoles are made under its own environment (``COLUMNS``…): a console an
+    earlier test in the same worker made must not set this test's table width."""
+    from recontact.cli import output
+
+    output.stdout.reset()
+    output.stderr.reset()

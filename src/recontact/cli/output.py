@@ -37,6 +37,11 @@ class _LazyConsole:
             self._console = Console(stderr=self._stderr)
         return getattr(self._console, name)
 
+    def reset(self) -> None:
+        """Forget the console: the next use makes one for the environment as it is then (its width
+        comes from ``COLUMNS`` or the terminal when it is made)."""
+        self._console = None
+
 
 stdout: Any = _LazyConsole()
 stderr: Any = _LazyConsole(stderr=True)
