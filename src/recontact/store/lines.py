@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
 from recontact.importers.base import Reject, Scan, sql_ident
 from recontact.importers.csv_scan import MAX_LINE_BYTES, read_csv_sql
@@ -117,6 +116,8 @@ def _register_skipped(con: duckdb.DuckDBPyConnection, skipped: set[int]) -> None
     b >= t with nothing set aside. Skipped line s_j (j = 0, 1, … in order) comes before record k iff
     s_j - j <= b(k). Adjacent skipped lines share a threshold: keep the largest count, or the ASOF
     join may pick a smaller one."""
+    import numpy as np
+
     before: dict[int, int] = {}
     for j, line in enumerate(sorted(skipped)):
         before[line - j] = j + 1

@@ -192,18 +192,13 @@ def _insert_contacts(con: duckdb.DuckDBPyConnection, system: str, import_id: int
     canonical = ", ".join(f"s.{c}" for c in CONTACT_FIELDS)
     line = line.replace("s.rowid", "s.r")
     row_keys(con, resolved)
-    # Row order in the store carries no meaning (``line`` keeps the file order): let DuckDB write in parallel.
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        con.execute(f"""
-            INSERT INTO contacts
-            SELECT {sql_str(system)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END,
-                   {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
-                   s.withheld, coalesce(k.shared, false), k.customer_key, s.extra
-            FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s LEFT JOIN _row_key k ON k.r = s.r
-        """)
-    finally:  # the staging of the next import relies on insertion order
-        con.execute("RESET preserve_insertion_order")
+    con.execute(f"""
+        INSERT INTO contacts
+        SELECT {sql_str(system)}, CASE WHEN s.contact_id IS NULL THEN s.dedupe_key END,
+               {import_id}, {line}, {canonical}, s.extension, s.phone_raw,
+               s.withheld, coalesce(k.shared, false), k.customer_key, s.extra
+        FROM (SELECT s.rowid AS r, s.* {_NEW_ROWS}) s LEFT JOIN _row_key k ON k.r = s.r
+    """)
 
 
 def _count(summary: ImportSummary, con: duckdb.DuckDBPyConnection, import_id: int) -> None:
@@ -329,6 +324,9 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         line, structural = line_sql(con, scan, unreadable, bytes_from, lines_in_file)
         rejects = sorted(structural + value_rejects(con, file, line), key=lambda r: r.line or 0)
         rejects = [replace(r, unit=scan.unit) for r in rejects]
+        # From here on row order carries no meaning (``_staged.rowid`` and ``line`` keep the file's):
+        # DuckDB may write every table in parallel. (Reset below: the next staging relies on it.)
+        con.execute("SET preserve_insertion_order = false")
         if scan.events is not None:
             folded = fold_events(con, scan.events)
             summary.folded = folded.folded
@@ -372,6 +370,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         con.execute("ROLLBACK")
         raise
     finally:
+        con.execute("RESET preserve_insertion_order")
         for table in ("_staged", "_hit", "_verdict", "_lines", "_recnl", "_affected", "_changed", "_row_idents",
                       "_seen", "_row_seq", "_row_key"):
             con.execute(f"DROP TABLE IF EXISTS {table}")

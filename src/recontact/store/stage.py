@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
 from recontact.errors import InputFileError, StoreError
 from recontact.identity.email import normalize_email_sql
@@ -183,6 +182,8 @@ def slow_phones(con: duckdb.DuckDBPyConnection, region: str, placeholders: tuple
     """Classify caller ids the SQL fast path did not, with ``phonenumbers`` (distinct values only):
     international numbers, extensions, SIP users, withheld and placeholder words, invalid numbers
     (which stay without a phone and an extension)."""
+    import numpy as np  # here, not at the top: NumPy loads beside DuckDB's read (store/load.py)
+
     raws = [r[0] for r in con.execute(
         "SELECT DISTINCT phone_raw FROM _staged WHERE phone IS NULL AND phone_raw IS NOT NULL AND _reason IS NULL"
     ).fetchall()]
