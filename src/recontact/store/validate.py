@@ -30,6 +30,14 @@ def _present(col: str) -> str:
     return f"({col} IS NOT NULL AND trim({col}) <> '')"
 
 
+def _cast_trimmed(raw: str, sql_type: str) -> str:
+    """SQL: ``TRY_CAST(trim(raw) AS sql_type)``, trimming only the values that do not cast as they
+    are. DuckDB's casts to numbers and times skip ASCII spaces themselves; ``trim`` also strips the
+    Unicode ones (no-break space…) but copies every value longer than 12 bytes it is given (a
+    time: 0.4 s of CPU per 2 million rows)."""
+    return f"coalesce(TRY_CAST({raw} AS {sql_type}), TRY_CAST(trim({raw}) AS {sql_type}))"
+
+
 def _words(words: frozenset[str]) -> str:
     return ", ".join(sql_str(w) for w in sorted(words))
 
@@ -41,7 +49,7 @@ def timestamp_sql(raw: str, typed: str, time_format: str | None) -> tuple[str, s
         value = f"CAST(try_strptime(trim({raw}), {sql_str(time_format)}) AS TIMESTAMPTZ)"
         hint = f" does not match --time-format {time_format}"
     else:
-        value = f"TRY_CAST(trim({raw}) AS TIMESTAMPTZ)"
+        value = _cast_trimmed(raw, "TIMESTAMPTZ")
         hint = " is not an ISO 8601 time (give --time-format for other layouts)"
     reason = (f"CASE WHEN {typed} IS NOT NULL THEN NULL WHEN NOT {_present(raw)} THEN 'started_at is missing' "
               f"ELSE 'started_at ' || {_quoted(raw)} || {sql_str(hint)} END")
@@ -50,7 +58,7 @@ def timestamp_sql(raw: str, typed: str, time_format: str | None) -> tuple[str, s
 
 def number_sql(raw: str, typed: str, field: str, *, non_negative: bool = True) -> tuple[str, str]:
     """A finite number; optionally not negative."""
-    value = f"TRY_CAST(trim({raw}) AS DOUBLE)"  # an empty text casts to NULL
+    value = _cast_trimmed(raw, "DOUBLE")  # an empty text casts to NULL
     # CASE tests the typed value first: a good value (most rows) costs no trim of its text.
     fine = f"{typed} IS NOT NULL AND isfinite({typed}){f' AND {typed} >= 0' if non_negative else ''}"
     reason = (f"CASE WHEN {fine} THEN NULL WHEN {_present(raw)} THEN '{field} ' || {_quoted(raw)} "
