@@ -29,7 +29,7 @@ from recontact.importers.base import AsteriskDesk, ImportOptions
 from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
 from recontact.store.contacts import Store, open_store, remove_store, store_exists
-from recontact.store.identities import Hygiene, current_key, ensure_resolved
+from recontact.store.identities import Hygiene, current_key, ensure_resolved, resolved_with
 
 if TYPE_CHECKING:
     from recontact.metrics.callers import Period
@@ -125,9 +125,11 @@ def _open_cases(hook: Any, store: Store, import_id: int) -> str:
     except Exception as e:  # the contacts are in whatever happens to the cases store or a listener
         first = (str(e).splitlines() or [type(e).__name__])[0]
         return f"cases NOT opened ({first}); run recontact cases sync once the cases store works"
-    who = "every customer" if done.customers is None else f"{done.customers:,} customers"
-    return (f"cases: {done.opened:,} opened, {done.attached:,} flag episodes attached to open cases "
-            f"({done.episodes:,} episodes of {who} evaluated)")
+    from recontact.wording import plural
+
+    who = "every customer" if done.customers is None else plural(done.customers, "customer")
+    return (f"cases: {done.opened:,} opened, {plural(done.attached, 'flag episode')} attached to open cases "
+            f"({plural(done.episodes, 'episode')} of {who} evaluated)")
 
 
 def configured_options(store: Store, request: ImportRequest, settings: Settings) -> tuple[ImportOptions, str | None]:
@@ -248,8 +250,11 @@ def open_for_reading(db: Path, settings: Settings) -> Store:
     The one place read commands open the store: StoreError when it does not exist, and
     ``store busy: an import is running (…)`` while an import holds it. Identities are resolved
     again first (a brief read-write open) when the identity settings changed since the last time."""
-    ensure_resolved(db, settings)
     store = open_store(db, read_only=True, memory_limit=settings.memory_limit)
+    if not resolved_with(store, settings):  # rare: one more open, to resolve, then read again
+        store.close()
+        ensure_resolved(db, settings)
+        store = open_store(db, read_only=True, memory_limit=settings.memory_limit)
     try:
         set_timezone(store.con, report_settings(store, settings).timezone)
     except BaseException:

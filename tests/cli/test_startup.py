@@ -60,6 +60,23 @@ def test_heavy_libraries_are_seen_when_loaded() -> None:
     assert "duckdb" in _heavy_modules_loaded("flags", "--db", "/nonexistent/none.duckdb")
 
 
+def test_read_command_loads_no_importer(tmp_path: Path) -> None:
+    """``customer`` and ``flags`` reach the store with no format module and no phone library loaded
+    (the importers package is imported for ``ImportOptions``; its formats load on first use)."""
+    db = tmp_path / "s.duckdb"
+    csv = tmp_path / "c.csv"
+    csv.write_text("contact_id,started_at,phone\nA1,2026-01-05T09:00:00Z,415-555-0134\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "recontact.cli", "import", str(csv), "--db", str(db)], check=True,
+                   capture_output=True, timeout=120)
+    heavy = ("phonenumbers", "recontact.importers.generic_csv")
+    for args in (("customer", "C1", "--db", str(db), "-o", "json"), ("flags", "--db", str(db), "-o", "json")):
+        script = _RUN_AND_LIST_MODULES.format(heavy=json.dumps(heavy)).replace(
+            'm.partition(".")[0] for m in sys.modules', "m for m in sys.modules")
+        proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60)
+        assert proc.stdout.lstrip().startswith(("{", "[")), proc.stderr
+        assert json.loads(proc.stderr.strip().splitlines()[-1]) == [], f"recontact {args[0]} loads importers"
+
+
 def test_source_names_in_help_are_the_registered_formats() -> None:
     assert tuple(importers.FORMATS) == SOURCE_NAMES
 

@@ -17,6 +17,7 @@ import typer
 
 from recontact.cli.main import DEFAULT_DB, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _Group, _settings, app
 from recontact.cli.output import Output, emit_json, emit_rows, stdout
+from recontact.wording import plural
 
 USER_ENV = "RECONTACT_USER"
 
@@ -66,7 +67,7 @@ def list_cmd(
     from recontact.cases import service
 
     rows = service.list_cases(db, _settings(config), state=state, owner=owner, overdue=overdue)
-    emit_rows(rows, output, title=lambda n: f"{n:,} cases", columns=LIST_COLUMNS, empty="no case",
+    emit_rows(rows, output, title=lambda n: plural(n, "case"), columns=LIST_COLUMNS, empty="no case",
               limit=limit, newest_first="opened_at")
 
 
@@ -198,8 +199,9 @@ def sync_cmd(db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: C
 
     done = service.sync_cases(db, _settings(config))
     if output is Output.table:
-        stdout.print(f"cases: {done['opened']:,} opened, {done['attached']:,} flag episodes attached to open cases, "
-                     f"{done['merged']:,} duplicates closed after merges ({done['episodes']:,} episodes)",
+        stdout.print(f"cases: {done['opened']:,} opened, {plural(done['attached'], 'flag episode')} attached to open "
+                     f"cases, {plural(done['merged'], 'duplicate')} closed after merges "
+                     f"({plural(done['episodes'], 'episode')})",
                      highlight=False)
     else:
         _emit_case(done, output, "")

@@ -26,6 +26,7 @@ from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
 from recontact.errors import InputFileError, RecontactError
 from recontact.store import DB_ENV
 from recontact.store import DEFAULT_DB as DEFAULT_DB_NAME
+from recontact.wording import plural
 
 if TYPE_CHECKING:
     from recontact import desk
@@ -205,7 +206,7 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
                  + (f", {s.folded:,} folded into their tickets' contacts" if s.folded else ""), highlight=False)
     if s.unidentified or s.withheld or s.shared or s.invalid_phones or s.placeholders:
         verb = "identifies" if s.unidentified == 1 else "identify"
-        stdout.print(f"  {_plural(s.unidentified, 'contact')} {verb} no one (counted, never a customer)",
+        stdout.print(f"  {plural(s.unidentified, 'contact')} {verb} no one (counted, never a customer)",
                      highlight=False)
         stdout.print(f"  {_identity_counts(s)}", highlight=False)
     for note in s.notes:
@@ -222,17 +223,13 @@ def _identity_counts(s: ImportSummary) -> str:
     """The imported contacts' identifiers that identify no one, each counted on its own. These
     counts are not subsets of ``unidentified``: a contact with a withheld caller id may still be
     identified by its account or e-mail, and the line says how many were."""
-    withheld = _plural(s.withheld, "withheld caller id")
+    withheld = plural(s.withheld, "withheld caller id")
     if s.withheld:
         still = {0: "none", s.withheld: "all"}.get(s.withheld_identified, f"{s.withheld_identified:,} of them")
         withheld += f" ({still} still identified by another id)"
-    return (f"{withheld}, {_plural(s.invalid_phones, 'invalid phone number')}, "
-            f"{_plural(s.placeholders, 'contact')} with a placeholder in another id column, "
-            f"{_plural(s.shared, 'contact')} on a deny-listed or shared (hub) identifier")
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    return (f"{withheld}, {plural(s.invalid_phones, 'invalid phone number')}, "
+            f"{plural(s.placeholders, 'contact')} with a placeholder in another id column, "
+            f"{plural(s.shared, 'contact')} on a deny-listed or shared (hub) identifier")
 
 
 @app.command()
@@ -310,7 +307,7 @@ def customer(
             about = f" {f['category']}" if f["category"] else ""
             stdout.print(f"  [red]flag[/red] {f['rule']}{about} at {f['crossed_at']:%Y-%m-%d %H:%M} "
                          f"({f['count']} contacts), {until}", highlight=False)
-    emit_rows(data["contacts"], output, title=lambda n: f"{n:,} contacts",
+    emit_rows(data["contacts"], output, title=lambda n: plural(n, "contact"),
               columns=["started_at", "channel", "direction", "category", "agent_id", "resolved", "contact_id"],
               limit=limit, newest_first="started_at")
 
@@ -397,7 +394,7 @@ def imports_remove(
         emit_rows([{**row, "options": json.dumps(row["options"])}], output)
     else:
         stdout.print(f"removed import {row['import_id']} ({row['file']}, system {row['system']}): "
-                     f"{row['imported']:,} contacts", highlight=False)
+                     f"{plural(row['imported'], 'contact')}", highlight=False)
 
 
 @app.command()
@@ -405,7 +402,7 @@ def formats(output: OutputOpt = Output.table) -> None:
     """The import formats recontact reads (values for --source)."""
     from recontact import importers
 
-    emit_rows([{"source": name, "description": m.DESCRIPTION} for name, m in importers.FORMATS.items()],
+    emit_rows([{"source": name, "description": m.DESCRIPTION} for name, m in importers.formats().items()],
               output, title="Import formats")
 
 

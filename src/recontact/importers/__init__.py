@@ -1,47 +1,43 @@
-"""Importers: one module per source format, each with the same ``sniff`` / ``scan`` signature.
-
-Built-in formats register exactly as an outside one would: add a module to ``FORMATS``.
-"""
+"""Importers: one module per source format, each with the same ``sniff`` / ``scan`` signature."""
 
 from __future__ import annotations
 
+import importlib
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 from recontact.errors import InputFileError
-from recontact.importers import (
-    asterisk_cdr,
-    freeswitch,
-    freshdesk,
-    generic_csv,
-    jsonl,
-    servicenow,
-    twilio,
-    zendesk,
-)
 from recontact.importers.text import decode_head, detect_encoding, read_head
 
-#: Format name -> module. Vendor formats are told apart by their own header or record; the
-#: generic ones (``GENERIC``) are tried, in this order, only when no vendor format claims a file.
-FORMATS: dict[str, ModuleType] = {
-    asterisk_cdr.NAME: asterisk_cdr,
-    twilio.NAME: twilio,
-    freeswitch.NAME: freeswitch,
-    zendesk.NAME: zendesk,
-    freshdesk.NAME: freshdesk,
-    servicenow.NAME: servicenow,
-    jsonl.NAME: jsonl,
-    generic_csv.NAME: generic_csv,
-}
-GENERIC = (jsonl.NAME, generic_csv.NAME)
+#: The format modules, in the order vendor formats are asked about a file. The generic ones
+#: (``GENERIC``) are tried, in this order, only when no vendor format claims a file.
+_MODULES = ("asterisk_cdr", "twilio", "freeswitch", "zendesk", "freshdesk", "servicenow", "jsonl", "generic_csv")
+GENERIC = ("jsonl", "csv")
+
+
+@cache
+def formats() -> dict[str, ModuleType]:
+    """Format name -> module. Built-in formats register exactly as an outside one would: add a
+    module to ``_MODULES``. Imported on first use: read commands (``customer``, ``flags``) import
+    the package for ``ImportOptions`` and need no importer."""
+    modules = [importlib.import_module(f"recontact.importers.{name}") for name in _MODULES]
+    return {m.NAME: m for m in modules}
+
+
+def __getattr__(name: str) -> dict[str, ModuleType]:
+    """``FORMATS``: :func:`formats`, made on first use."""
+    if name == "FORMATS":
+        return formats()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_format(name: str) -> ModuleType:
     """The importer called ``name``; InputFileError listing the known ones otherwise."""
     try:
-        return FORMATS[name]
+        return formats()[name]
     except KeyError:
-        raise InputFileError(f"unknown --source {name!r}; known: {', '.join(FORMATS)}") from None
+        raise InputFileError(f"unknown --source {name!r}; known: {', '.join(formats())}") from None
 
 
 def _why(module: ModuleType, path: Path, text: str) -> str | None:
@@ -60,7 +56,8 @@ def detect_format(path: Path, *, mapped: bool = False, delimited: bool = False) 
     generic CSV. InputFileError, listing the formats, when two vendor formats claim it or none does."""
     head = read_head(path)
     text = decode_head(head, detect_encoding(head))
-    claims = [(m, why) for name, m in FORMATS.items() if name not in GENERIC and (why := _why(m, path, text))]
+    known_formats = formats()
+    claims = [(m, why) for name, m in known_formats.items() if name not in GENERIC and (why := _why(m, path, text))]
     if len(claims) > 1:
         said = "; ".join(f"{m.NAME} ({why})" for m, why in claims)
         raise InputFileError(f"{path}: could be any of: {said}; say which with --source "
@@ -68,12 +65,12 @@ def detect_format(path: Path, *, mapped: bool = False, delimited: bool = False) 
     if claims:
         return claims[0]
     for name in GENERIC:
-        if why := _why(FORMATS[name], path, text):
-            return FORMATS[name], why
+        if why := _why(known_formats[name], path, text):
+            return known_formats[name], why
     if mapped or delimited:
-        return generic_csv, "--map names its columns" if mapped else "--delimiter given"
+        return known_formats["csv"], "--map names its columns" if mapped else "--delimiter given"
     first = text.splitlines()[0][:80] if text.strip() else ""
-    known = "; ".join(f"{m.NAME}: {m.DESCRIPTION}" for m in FORMATS.values())
+    known = "; ".join(f"{m.NAME}: {m.DESCRIPTION}" for m in known_formats.values())
     raise InputFileError(f"{path}: not a format recontact recognises (first line: {first!r}); say which with "
                          f"--source, or map its columns with --map \"COLUMN=started_at\". Formats: {known}")
 

@@ -369,6 +369,11 @@ def _rekey_contacts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS _rekey")
 
 
+def resolved_with(store: Store, settings: Settings) -> bool:
+    """Whether the store's identities were last resolved with the identity settings of ``settings``."""
+    return store.meta(FINGERPRINT) == _fingerprint_of(settings)
+
+
 def ensure_resolved(path: Path, settings: Settings) -> None:
     """Resolve the store's identities again when the identity settings (deny-list, placeholders,
     max_links, phone region) changed since the last time: a brief read-write open, after which the
@@ -378,7 +383,7 @@ def ensure_resolved(path: Path, settings: Settings) -> None:
     if not path.exists():
         return  # open_for_reading says what is wrong
     with open_store(path, read_only=True) as store:
-        if store.meta(FINGERPRINT) == _fingerprint_of(settings):
+        if resolved_with(store, settings):
             return
     with open_store(path, create=False, memory_limit=settings.memory_limit) as store:
         store.con.execute("BEGIN TRANSACTION")

@@ -118,10 +118,10 @@ class Profile(BaseModel):
     @field_validator("source")
     @classmethod
     def _source(cls, v: str) -> str:
-        from recontact.importers import FORMATS
+        from recontact.importers import formats
 
-        if v not in FORMATS:
-            raise ValueError(f"unknown source {v!r}; known: {', '.join(FORMATS)}")
+        if v not in formats():
+            raise ValueError(f"unknown source {v!r}; known: {', '.join(formats())}")
         return v
 
     @model_validator(mode="after")
