@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
@@ -84,10 +84,12 @@ class SyncSummary:
         return {k: v for k, v in self.__dict__.items() if k != "notices"}
 
 
-def _utc(ts: datetime) -> datetime:
-    from datetime import UTC
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-    return ts.astimezone(UTC)
+
+def _instant(epoch_us: int) -> datetime:
+    """The UTC instant ``epoch_us`` microseconds after the epoch."""
+    return _EPOCH + timedelta(microseconds=epoch_us)
 
 
 def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int] | None) -> list[Episode]:
@@ -134,9 +136,13 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
 
     inputs = json.dumps([[r.model_dump_json() for r in rules], narrowed])
     sql = cached_sql("case-episodes", inputs, build)
+    # Instants as microseconds since the epoch: DuckDB makes a zoned datetime of each TIMESTAMPTZ
+    # in the session's zone (~5 µs each; 560k of them at 10M contacts), timedelta arithmetic is faster.
+    sql = (f"SELECT * REPLACE (epoch_us(crossed_at) AS crossed_at, epoch_us(closed_at) AS closed_at) FROM ({sql}) "
+           "ORDER BY crossed_at, rule, customer_key, category")
     try:  # streamed: 280k episodes at 10M contacts, never all held as dicts
-        return [Episode(int(r["customer_key"]), r["rule"], r["category"], _utc(r["crossed_at"]), int(r["count"]),
-                        r["contact_id"], _utc(r["closed_at"]) if r["closed_at"] is not None else None)
+        return [Episode(int(r["customer_key"]), r["rule"], r["category"], _instant(r["crossed_at"]), int(r["count"]),
+                        r["contact_id"], _instant(r["closed_at"]) if r["closed_at"] is not None else None)
                 for r in iter_dicts(con, sql) if wanted is None or int(r["customer_key"]) in wanted]
     finally:
         if narrowed:
