@@ -161,6 +161,8 @@ def store_context(store: Store, items: Sequence[tuple[int, datetime]]) -> list[d
     Keyword arguments of :class:`Candidate`, one dict per item."""
     import numpy as np
 
+    from recontact.store.sql import registered
+
     if not items:
         return []
     tables = _tables(store)
@@ -170,8 +172,7 @@ def store_context(store: Store, items: Sequence[tuple[int, datetime]]) -> list[d
 
     agents = filled("directory_agents")
     customers = filled("directory_customers") and "directory_identifiers" in tables
-    # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table. The
-    # instants travel as microseconds since the epoch and become TIMESTAMPTZ in SQL.
+    # The instants travel as microseconds since the epoch and become TIMESTAMPTZ in SQL.
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     eps = {"i": np.arange(len(items), dtype=np.int64),
            "customer_key": np.array([k for k, _ in items], dtype=np.int64),
@@ -189,26 +190,25 @@ def store_context(store: Store, items: Sequence[tuple[int, datetime]]) -> list[d
                 GROUP BY i.customer_key)""" if customers else ""
     dir_cols = "r.account_manager, r.revenue" if customers else "NULL, NULL"
     dir_join = "LEFT JOIN directory r USING (customer_key)" if customers else ""
-    store.con.register("_case_eps_np", eps)
-    store.con.execute("CREATE OR REPLACE TEMP VIEW _case_eps AS SELECT i, customer_key, "
-                      "to_timestamp(0) + to_microseconds(crossed_us) AS crossed_at FROM _case_eps_np")
-    try:
-        rows = store.con.execute(f"""
-            WITH agents AS (
-                SELECT e.i, c.agent_id FROM _case_eps e ASOF LEFT JOIN
-                    (SELECT customer_key, started_at, agent_id FROM contacts
-                     WHERE agent_id IS NOT NULL AND customer_key IS NOT NULL) c
-                ON e.customer_key = c.customer_key AND e.crossed_at >= c.started_at),
-            latest AS (
-                SELECT customer_key, max(started_at) AS last_at FROM contacts
-                WHERE customer_key IN (SELECT customer_key FROM _case_eps) GROUP BY customer_key){directory}
-            SELECT e.i, a.agent_id, l.last_at, {sup}, {dir_cols}
-            FROM _case_eps e JOIN agents a USING (i) LEFT JOIN latest l USING (customer_key) {dir_join}
-            ORDER BY e.i""").fetchall()
-        latest = store.con.execute("SELECT max(started_at) FROM contacts").fetchall()[0][0]
-    finally:
-        store.con.execute("DROP VIEW IF EXISTS _case_eps")
-        store.con.unregister("_case_eps_np")
+    with registered(store.con, "_case_eps_np", eps):
+        store.con.execute("CREATE OR REPLACE TEMP VIEW _case_eps AS SELECT i, customer_key, "
+                          "to_timestamp(0) + to_microseconds(crossed_us) AS crossed_at FROM _case_eps_np")
+        try:
+            rows = store.con.execute(f"""
+                WITH agents AS (
+                    SELECT e.i, c.agent_id FROM _case_eps e ASOF LEFT JOIN
+                        (SELECT customer_key, started_at, agent_id FROM contacts
+                         WHERE agent_id IS NOT NULL AND customer_key IS NOT NULL) c
+                    ON e.customer_key = c.customer_key AND e.crossed_at >= c.started_at),
+                latest AS (
+                    SELECT customer_key, max(started_at) AS last_at FROM contacts
+                    WHERE customer_key IN (SELECT customer_key FROM _case_eps) GROUP BY customer_key){directory}
+                SELECT e.i, a.agent_id, l.last_at, {sup}, {dir_cols}
+                FROM _case_eps e JOIN agents a USING (i) LEFT JOIN latest l USING (customer_key) {dir_join}
+                ORDER BY e.i""").fetchall()
+            latest = store.con.execute("SELECT max(started_at) FROM contacts").fetchall()[0][0]
+        finally:
+            store.con.execute("DROP VIEW IF EXISTS _case_eps")
     return [{"last_agent": agent, "last_contact_at": _utc(last), "latest_at": _utc(latest),
              "directory_supervisor": supervisor, "account_manager": manager,
              "revenue": float(revenue) if revenue is not None else None, "has_directory": customers}

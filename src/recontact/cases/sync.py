@@ -112,10 +112,10 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
     if narrowed:
         import numpy as np
 
-        # NumPy, not Arrow: DuckDB imports pandas to scan a registered Arrow table.
-        con.register("_case_keys", {"customer_key": np.array(sorted(wanted or ()), dtype=np.int64)})
-        con.execute("CREATE OR REPLACE TEMP TABLE _case_customers AS SELECT customer_key FROM _case_keys")
-        con.unregister("_case_keys")
+        from recontact.store.sql import registered
+
+        with registered(con, "_case_keys", {"customer_key": np.array(sorted(wanted or ()), dtype=np.int64)}):
+            con.execute("CREATE OR REPLACE TEMP TABLE _case_customers AS SELECT customer_key FROM _case_keys")
 
     def build() -> str:
         from recontact.engines.duckdb import set_timezone

@@ -48,10 +48,11 @@ def is_valid_email(address: str) -> bool:
 def plain_email_sql(column: str) -> str:
     """SQL: true for plain addresses :func:`is_valid_email` accepts; false means "ask it"."""
     special = " OR ".join(f"ends_with({column}, '.{d}')" for d in _SPECIAL_USE)
-    # Labels like "ab--cd" are IDNA questions (only "xn--" is allowed there): left to the library.
+    # Labels with "--" as their 3rd and 4th characters ("ab--cd", "a---b") are IDNA questions (only
+    # "xn--" is allowed there): left to the library.
     # Nested CASE, not AND: DuckDB computes every operand of an AND on every row of a projection;
     # the top-level domain is what follows the last dot once the expression matched.
     return (f"CASE WHEN regexp_full_match({column}, {sql_str(PLAIN_EMAIL)}) "
             f"THEN strpos({column}, '@') <= 65 AND length({column}) <= 254 "
-            f"AND NOT CASE WHEN contains({column}, '--') THEN regexp_matches({column}, '[@.][a-z0-9]{{2}}--') "
+            f"AND NOT CASE WHEN contains({column}, '--') THEN regexp_matches({column}, '[@.][a-z0-9-]{{2}}--') "
             f"ELSE false END AND NOT ({special}) ELSE false END")

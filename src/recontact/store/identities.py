@@ -23,7 +23,7 @@ import duckdb
 
 from recontact.identity.placeholders import e164_placeholder_sql, placeholder_sql
 from recontact.importers.base import sql_str
-from recontact.store.sql import scalar
+from recontact.store.sql import registered, scalar
 
 # NumPy, PyArrow, SciPy, phonenumbers and email-validator are imported where they are used: read
 # commands import this module for ensure_resolved, which most of the time only compares a hash.
@@ -176,9 +176,8 @@ def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) 
         f"SELECT ident FROM identifiers WHERE seq >= {base} AND NOT valid").fetchall()]
     good = [i for i in unsure if is_valid_email(i.partition(":")[2])]
     if good:
-        con.register("_good_emails", {"ident": np.array(good, dtype=object)})
-        con.execute("UPDATE identifiers SET valid = true FROM _good_emails g WHERE identifiers.ident = g.ident")
-        con.unregister("_good_emails")
+        with registered(con, "_good_emails", {"ident": np.array(good, dtype=object)}):
+            con.execute("UPDATE identifiers SET valid = true FROM _good_emails g WHERE identifiers.ident = g.ident")
     _insert_links(con)
     return base
 
@@ -222,11 +221,9 @@ def row_keys(con: duckdb.DuckDBPyConnection, resolved: Resolved) -> None:
     seen = np.zeros(size, dtype=np.bool_)
     seen[row] = True
     rows = np.flatnonzero(seen)
-    # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table.
-    con.register("_row_key_np", {"r": rows + first, "customer_key": key[rows], "shared": shared[rows]})
-    con.execute("CREATE OR REPLACE TEMP TABLE _row_key AS "
-                "SELECT r, nullif(customer_key, 0) AS customer_key, shared FROM _row_key_np")
-    con.unregister("_row_key_np")
+    with registered(con, "_row_key_np", {"r": rows + first, "customer_key": key[rows], "shared": shared[rows]}):
+        con.execute("CREATE OR REPLACE TEMP TABLE _row_key AS "
+                    "SELECT r, nullif(customer_key, 0) AS customer_key, shared FROM _row_key_np")
 
 
 def recount_from_contacts(con: duckdb.DuckDBPyConnection) -> None:
@@ -306,32 +303,30 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene, fresh_from: int | 
     people = resolve_people(n, links["a"], links["b"], code > 0, nodes["known"], nodes["contacts"],
                             hygiene.max_links, next_key, first=nodes["first"])
     code = np.where(people.hub, ROLES.index("hub"), code)
-    # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table.
-    con.register("_resolved_np", {"seq": seqs, "customer_key": people.target,
-                                  "code": np.asarray(code, dtype=np.int64), "people": people.touches,
-                                  "hub": people.hub})
-    con.execute("""
-        CREATE OR REPLACE TEMP VIEW _resolved AS
-        SELECT seq, nullif(customer_key, 0) AS customer_key, code, CASE WHEN hub THEN people END AS people
-        FROM _resolved_np
-    """)
-    stored = "" if fresh_from is None else f" AND i.seq < {int(fresh_from)}"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _changed AS
-        SELECT i.ident, r.customer_key FROM identifiers i JOIN _resolved r USING (seq)
-        WHERE i.customer_key IS DISTINCT FROM r.customer_key{stored}
-    """)
-    con.execute(f"""
-        UPDATE identifiers SET customer_key = r.customer_key, role = r.role, people = r.people,
-                               first_key = coalesce(identifiers.first_key, r.customer_key)
-        FROM (SELECT seq, customer_key, [NULL, {', '.join(f"'{x}'" for x in ROLES[1:])}][code + 1] AS role, people
-              FROM _resolved) r
-        WHERE identifiers.seq = r.seq AND (identifiers.customer_key IS DISTINCT FROM r.customer_key
-              OR (identifiers.first_key IS NULL AND r.customer_key IS NOT NULL)
-              OR identifiers.role IS DISTINCT FROM r.role OR identifiers.people IS DISTINCT FROM r.people)
-    """)
-    con.execute("DROP VIEW _resolved")
-    con.unregister("_resolved_np")
+    with registered(con, "_resolved_np", {"seq": seqs, "customer_key": people.target,
+                                           "code": np.asarray(code, dtype=np.int64), "people": people.touches,
+                                           "hub": people.hub}):
+        con.execute("""
+            CREATE OR REPLACE TEMP VIEW _resolved AS
+            SELECT seq, nullif(customer_key, 0) AS customer_key, code, CASE WHEN hub THEN people END AS people
+            FROM _resolved_np
+        """)
+        stored = "" if fresh_from is None else f" AND i.seq < {int(fresh_from)}"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _changed AS
+            SELECT i.ident, r.customer_key FROM identifiers i JOIN _resolved r USING (seq)
+            WHERE i.customer_key IS DISTINCT FROM r.customer_key{stored}
+        """)
+        con.execute(f"""
+            UPDATE identifiers SET customer_key = r.customer_key, role = r.role, people = r.people,
+                                   first_key = coalesce(identifiers.first_key, r.customer_key)
+            FROM (SELECT seq, customer_key, [NULL, {', '.join(f"'{x}'" for x in ROLES[1:])}][code + 1] AS role, people
+                  FROM _resolved) r
+            WHERE identifiers.seq = r.seq AND (identifiers.customer_key IS DISTINCT FROM r.customer_key
+                  OR (identifiers.first_key IS NULL AND r.customer_key IS NOT NULL)
+                  OR identifiers.role IS DISTINCT FROM r.role OR identifiers.people IS DISTINCT FROM r.people)
+        """)
+        con.execute("DROP VIEW _resolved")
     if people.events:
         con.executemany("INSERT INTO key_history VALUES (?, ?, ?, now())",
                         [[old, new or None, kind] for old, new, kind in people.events])

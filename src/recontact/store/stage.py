@@ -15,6 +15,7 @@ from recontact.identity.phone import classify_caller_id, nanp_fast_path_sql
 from recontact.importers.base import ImportOptions, Scan, sql_str
 from recontact.schema import BOOLEAN_FIELDS, CONTACT_FIELDS, NUMERIC_FIELDS
 from recontact.store import validate
+from recontact.store.sql import registered
 
 Progress = Callable[[float], None]  # called with the percentage of the import done, rising to 100
 READ_SHARE = 60.0  # of the progress bar: reading the file; the rest: identities and writing
@@ -190,13 +191,12 @@ def slow_phones(con: duckdb.DuckDBPyConnection, region: str, placeholders: tuple
     if not raws:
         return
     classified = [classify_caller_id(r, region, placeholders) for r in raws]
-    # NumPy columns, not Arrow: DuckDB imports pandas (half a second) to scan an Arrow table.
-    con.register("_phone_lookup", {
+    with registered(con, "_phone_lookup", {
         "raw": np.array(raws, dtype=object),
         "phone": np.array([c.value if c.kind == "phone" else None for c in classified], dtype=object),
         "extension": np.array([c.value if c.kind == "extension" else None for c in classified], dtype=object),
         "withheld": np.array([c.kind == "withheld" for c in classified], dtype=bool),
-    })
-    con.execute("UPDATE _staged SET phone = CAST(l.phone AS VARCHAR), extension = CAST(l.extension AS VARCHAR), "
-                "withheld = l.withheld FROM _phone_lookup l WHERE _staged.phone_raw = l.raw AND _staged.phone IS NULL")
-    con.unregister("_phone_lookup")
+    }):
+        con.execute("UPDATE _staged SET phone = CAST(l.phone AS VARCHAR), extension = CAST(l.extension AS VARCHAR), "
+                    "withheld = l.withheld FROM _phone_lookup l "
+                    "WHERE _staged.phone_raw = l.raw AND _staged.phone IS NULL")
