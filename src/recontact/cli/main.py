@@ -198,9 +198,10 @@ def _import_json(s: ImportSummary) -> dict[str, Any]:
 def _print_summary(s: ImportSummary, seconds: float) -> None:
     which = f"import {s.import_id}" if s.import_id else f"already import {s.already_imported}"
     replaced = f", replacing import {s.replaced}" if s.replaced else ""
-    stdout.print(f"[bold]{s.file}[/bold] ({s.source}, system {s.system}, {which}{replaced}): read {s.read:,} rows "
-                 f"in {seconds:.1f} s — [green]{s.imported:,} imported[/green], {s.duplicates:,} duplicates, "
-                 f"[{'red' if s.conflicts else 'dim'}]{s.conflicts:,} conflicts[/], "
+    stdout.print(f"[bold]{s.file}[/bold] ({s.source}, system {s.system}, {which}{replaced}): "
+                 f"read {plural(s.read, 'row')} in {seconds:.1f} s — [green]{s.imported:,} imported[/green], "
+                 f"{plural(s.duplicates, 'duplicate')}, "
+                 f"[{'red' if s.conflicts else 'dim'}]{plural(s.conflicts, 'conflict')}[/], "
                  f"[{'red' if s.rejected else 'dim'}]{s.rejected:,} rejected[/]"
                  + (f", {s.skipped:,} skipped" if s.skipped else "")
                  + (f", {s.folded:,} folded into their tickets' contacts" if s.folded else ""), highlight=False)
