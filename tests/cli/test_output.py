@@ -56,6 +56,22 @@ def test_table_shows_the_newest_rows_first_and_says_how_many_more(capsys: pytest
     assert "… 115 more (use --limit or --output csv/json for all)" in out
 
 
+def test_table_keeps_times_whole_on_a_narrow_terminal(capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """An 80-column terminal: other columns fold, a time never breaks across lines."""
+    from recontact.cli.output import stdout
+
+    monkeypatch.setenv("COLUMNS", "80")
+    stdout.reset()
+    rows = [{"started_at": START + timedelta(days=i), "channel": "phone", "direction": "inbound",
+             "category": "billing", "agent_id": "A0365", "resolved": True, "contact_id": f"C{i:08d}",
+             "team": "team-13", "queue": "tech"} for i in range(3)]
+    out = _emit(capsys, iter(rows), Output.table)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for r in rows:
+        assert r["started_at"].strftime("%Y-%m-%d %H:%M") in out
+
+
 def test_table_limit_zero_shows_everything(capsys: pytest.CaptureFixture[str]) -> None:
     out = _emit(capsys, iter(_rows(60)), Output.table, columns=["who"], limit=0, newest_first="at")
     assert sum(1 for w in out.split() if w.startswith("C") and w[1:].isdigit()) == 60

@@ -138,7 +138,9 @@ def _emit_table(rows: Sequence[dict[str, Any]], title: str, columns: Sequence[st
     cols = list(columns or rows[0].keys())
     table = Table(title=title or None, title_justify="left", header_style="bold")
     for c in cols:
-        table.add_column(c.replace("_", " "), overflow="fold",
+        # A time is read whole ("2026-03-02 09:00"): on a narrow terminal the other columns fold.
+        timed = any(isinstance(r.get(c), datetime) for r in rows)
+        table.add_column(c.replace("_", " "), overflow="fold", no_wrap=timed, min_width=16 if timed else None,
                          justify="right" if isinstance(rows[0].get(c), int | float) else "left")
     for r in rows:
         table.add_row(*(_cell(r.get(c), "\n") for c in cols))
