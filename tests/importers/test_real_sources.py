@@ -185,6 +185,7 @@ def test_bank_imports_every_call(bank_file, run_import, profile_import, query):
     assert len(contacts) == 33_066 == len({c.contact_id for c in contacts})
     by_customer = Counter(c.account_id for c in contacts if c.account_id)
     assert s.unidentified == sum(c.account_id is None for c in contacts) == 19_502
+    assert s.no_identifier == s.unidentified  # customer_id 0, read as missing: no identifier at all
     # SOURCE.md: the top callers made 170, 170 and 126 calls (PHANTOM rows included there).
     top = by_customer.most_common(3)
     assert query("SELECT account_id, count(*) FROM contacts WHERE account_id IS NOT NULL "

@@ -84,6 +84,7 @@ def test_withheld_caller_ids_never_become_customers(samples, run_import, query):
     # w08 is an e-mail contact without identifiers: unidentified, but not a withheld caller id.
     assert query("SELECT withheld, customer_key FROM contacts WHERE contact_id = 'w08'") == [(False, None)]
     assert (s.withheld, s.unidentified, s.imported) == (7, 8, 12)
+    assert s.no_identifier == 1  # w08: the one unidentified contact that is not a withheld call
     idents = {i for (i,) in query("SELECT ident FROM identifiers")}
     assert idents == {"extension:client1", "extension:1234", "phone:+14155550134"}
     assert not any(w in i for i in idents for w in ("anonymous", "restricted", "private", "unknown", "0000"))

@@ -192,7 +192,7 @@ def _import_json(s: ImportSummary) -> dict[str, Any]:
             "folded": s.folded,
             "replaced": s.replaced, "already_imported": s.already_imported, "sha256": s.sha256,
             "invalid_phones": s.invalid_phones, "placeholders": s.placeholders,
-            "withheld_identified": s.withheld_identified}
+            "withheld_identified": s.withheld_identified, "no_identifier": s.no_identifier}
 
 
 def _print_summary(s: ImportSummary, seconds: float) -> None:
@@ -207,7 +207,9 @@ def _print_summary(s: ImportSummary, seconds: float) -> None:
                  + (f", {s.folded:,} folded into their tickets' contacts" if s.folded else ""), highlight=False)
     if s.unidentified or s.withheld or s.shared or s.invalid_phones or s.placeholders:
         verb = "identifies" if s.unidentified == 1 else "identify"
-        stdout.print(f"  {plural(s.unidentified, 'contact')} {verb} no one (counted, never a customer)",
+        bare = (f": {s.no_identifier:,} of them carr{'ies' if s.no_identifier == 1 else 'y'} no identifier at all "
+                "(no phone, extension, e-mail, account or employee id)" if s.no_identifier else "")
+        stdout.print(f"  {plural(s.unidentified, 'contact')} {verb} no one (counted, never a customer){bare}",
                      highlight=False)
         stdout.print(f"  {_identity_counts(s)}", highlight=False)
     for note in s.notes:

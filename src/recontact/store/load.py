@@ -67,7 +67,9 @@ class ImportSummary:
     withheld or placeholder caller id (not a part of ``unidentified``: an account or e-mail may
     still identify the caller), ``withheld_identified`` those of them still identified; ``shared`` a
     deny-listed or hub identifier; ``invalid_phones`` a caller id that is not a valid number;
-    ``placeholders`` a placeholder in another identifier column. ``skipped``: rows the source says
+    ``placeholders`` a placeholder in another identifier column; ``no_identifier``: no identifier
+    and no caller id at all (empty columns, or values a profile reads as missing), all of them
+    ``unidentified``. ``skipped``: rows the source says
     to ignore (a profile's ``skip``); ``folded``: rows of an event log folded into another row of
     their ticket (store/events.py)."""
 
@@ -83,6 +85,7 @@ class ImportSummary:
     skipped: int = 0
     folded: int = 0
     unidentified: int = 0
+    no_identifier: int = 0
     withheld: int = 0
     withheld_identified: int = 0
     shared: int = 0
@@ -207,15 +210,16 @@ def _count(summary: ImportSummary, con: duckdb.DuckDBPyConnection, import_id: in
         f"{col} IN (SELECT substr(ident, {len(kind) + 2}) FROM identifiers WHERE role = 'placeholder' "
         f"AND starts_with(ident, '{kind}:'))" for kind, col in COLUMNS if kind != "phone")
     invalid = "phone_raw IS NOT NULL AND phone IS NULL AND extension IS NULL AND NOT withheld"
+    bare = " AND ".join(f"{col} IS NULL" for _, col in COLUMNS) + " AND phone_raw IS NULL AND NOT withheld"
     row = con.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE customer_key IS NULL), count(*) FILTER (WHERE withheld),
                count(*) FILTER (WHERE withheld AND customer_key IS NOT NULL),
                count(*) FILTER (WHERE shared), count(*) FILTER (WHERE {invalid}),
-               count(*) FILTER (WHERE {placeholder})
+               count(*) FILTER (WHERE {placeholder}), count(*) FILTER (WHERE {bare})
         FROM contacts WHERE import_id = {import_id}
     """).fetchall()[0]
     (summary.imported, summary.unidentified, summary.withheld, summary.withheld_identified, summary.shared,
-     summary.invalid_phones, summary.placeholders) = (int(v) for v in row)
+     summary.invalid_phones, summary.placeholders, summary.no_identifier) = (int(v) for v in row)
     if summary.invalid_phones:
         examples = [r[0] for r in con.execute(
             f"SELECT phone_raw FROM contacts WHERE import_id = {import_id} AND {invalid} "
