@@ -72,6 +72,23 @@ def test_table_keeps_times_whole_on_a_narrow_terminal(capsys: pytest.CaptureFixt
         assert r["started_at"].strftime("%Y-%m-%d %H:%M") in out
 
 
+def test_table_leaves_out_columns_that_do_not_fit_and_names_them(capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Columns are never squeezed below a readable width: the trailing ones that do not fit are
+    named under the table; CSV still carries them all."""
+    from recontact.cli.output import stdout
+
+    monkeypatch.setenv("COLUMNS", "64")
+    stdout.reset()
+    rows = [{"opened_at": START, "state": "contacted", "due_at": START + timedelta(days=2), "owner": "liaison-7",
+             "rule": "repeat-30d", "identifiers": ["phone:+14155550134"]}]
+    out = _emit(capsys, iter(rows), Output.table)
+    assert max(len(line) for line in out.splitlines()) <= 64
+    assert "contacted" in out and "liaison-7" in out and "repeat-30d" not in out
+    assert "not shown at this width: rule, identifiers" in " ".join(out.split())
+    assert "repeat-30d" in _emit(capsys, iter(rows), Output.csv)
+
+
 def test_table_limit_zero_shows_everything(capsys: pytest.CaptureFixture[str]) -> None:
     out = _emit(capsys, iter(_rows(60)), Output.table, columns=["who"], limit=0, newest_first="at")
     assert sum(1 for w in out.split() if w.startswith("C") and w[1:].isdigit()) == 60

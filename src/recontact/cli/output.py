@@ -129,19 +129,48 @@ def _emit_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str] | None) -> 
         w.writerows([_cell(r.get(c)) for c in cols] for r in chain([first], it))
 
 
+#: Narrowest a table column is squeezed to (a time keeps its 16 characters); the columns that do not
+#: fit the terminal at these widths are left out of the table, and named below it.
+_READABLE = 10
+_TIME_WIDTH = 16
+
+
+def _fitting(rows: Sequence[dict[str, Any]], cols: list[str], width: int) -> dict[str, int]:
+    """The leading columns of ``cols`` that fit ``width`` terminal columns, each with the width it
+    needs at least: its widest cell (first line) or header word up to ``_READABLE``, a time whole."""
+    kept: dict[str, int] = {}
+    used = 1  # the table's left border
+    for c in cols:
+        if any(isinstance(r.get(c), datetime) for r in rows):
+            need = _TIME_WIDTH
+        else:
+            widest = max(len(_cell(r.get(c), "\n").split("\n")[0]) for r in rows)
+            need = max(1, min(max(widest, *(len(w) for w in c.split("_"))), _READABLE))
+        if kept and used + need + 3 > width:
+            break
+        kept[c] = need
+        used += need + 3  # padding on both sides and a border
+    return kept
+
+
 def _emit_table(rows: Sequence[dict[str, Any]], title: str, columns: Sequence[str] | None, empty: str) -> None:
     if not rows:
         stdout.print(f"[dim]{empty}[/dim]")
         return
     from rich.table import Table
 
-    cols = list(columns or rows[0].keys())
+    wanted = list(columns or rows[0].keys())
+    widths = _fitting(rows, wanted, stdout.width)
+    cols = list(widths)
     table = Table(title=title or None, title_justify="left", header_style="bold")
     for c in cols:
-        # A time is read whole ("2026-03-02 09:00"): on a narrow terminal the other columns fold.
-        timed = any(isinstance(r.get(c), datetime) for r in rows)
-        table.add_column(c.replace("_", " "), overflow="fold", no_wrap=timed, min_width=16 if timed else None,
-                         justify="right" if isinstance(rows[0].get(c), int | float) else "left")
+        # A time is read whole ("2026-03-02 09:00"); other columns fold down to their readable width.
+        table.add_column(c.replace("_", " "), overflow="fold", no_wrap=widths[c] == _TIME_WIDTH,
+                         min_width=widths[c], justify="right" if isinstance(rows[0].get(c), int | float) else "left")
     for r in rows:
         table.add_row(*(_cell(r.get(c), "\n") for c in cols))
     stdout.print(table)
+    if len(cols) < len(wanted):
+        left_out = ", ".join(c.replace("_", " ") for c in wanted[len(cols):])
+        stdout.print(f"[dim]not shown at this width: {left_out} (a wider terminal, or --output csv/json)[/dim]",
+                     highlight=False)
