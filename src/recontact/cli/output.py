@@ -135,13 +135,14 @@ _READABLE = 10
 _TIME_WIDTH = 16
 
 
-def _fitting(rows: Sequence[dict[str, Any]], cols: list[str], width: int) -> dict[str, int]:
+def _fitting(rows: Sequence[dict[str, Any]], cols: list[str], timed: set[str], width: int) -> dict[str, int]:
     """The leading columns of ``cols`` that fit ``width`` terminal columns, each with the width it
-    needs at least: its widest cell (first line) or header word up to ``_READABLE``, a time whole."""
+    needs at least: its widest cell (first line) or header word up to ``_READABLE``, a time (a
+    column of ``timed``) whole."""
     kept: dict[str, int] = {}
     used = 1  # the table's left border
     for c in cols:
-        if any(isinstance(r.get(c), datetime) for r in rows):
+        if c in timed:
             need = _TIME_WIDTH
         else:
             widest = max(len(_cell(r.get(c), "\n").split("\n")[0]) for r in rows)
@@ -160,12 +161,13 @@ def _emit_table(rows: Sequence[dict[str, Any]], title: str, columns: Sequence[st
     from rich.table import Table
 
     wanted = list(columns or rows[0].keys())
-    widths = _fitting(rows, wanted, stdout.width)
+    timed = {c for c in wanted if any(isinstance(r.get(c), datetime) for r in rows)}
+    widths = _fitting(rows, wanted, timed, stdout.width)
     cols = list(widths)
     table = Table(title=title or None, title_justify="left", header_style="bold")
     for c in cols:
         # A time is read whole ("2026-03-02 09:00"); other columns fold down to their readable width.
-        table.add_column(c.replace("_", " "), overflow="fold", no_wrap=widths[c] == _TIME_WIDTH,
+        table.add_column(c.replace("_", " "), overflow="fold", no_wrap=c in timed,
                          min_width=widths[c], justify="right" if isinstance(rows[0].get(c), int | float) else "left")
     for r in rows:
         table.add_row(*(_cell(r.get(c), "\n") for c in cols))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import mmap
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from recontact.importers.base import Reject, Scan, sql_ident
 from recontact.importers.csv_scan import MAX_LINE_BYTES, read_csv_sql
-from recontact.store.sql import scalar
+from recontact.store.sql import registered, scalar
 from recontact.store.stage import NOT_REJECTS
 
 _CHUNK = 1 << 24
@@ -98,21 +99,20 @@ def line_sql(con: duckdb.DuckDBPyConnection, scan: Scan, unreadable: list[tuple[
         con.execute(f"CREATE OR REPLACE TEMP TABLE _recnl AS SELECT row_number() OVER () AS k, {breaks} AS nl "
                     f"FROM {scan.source_sql}")
     # b(k): the line record k would start on with nothing skipped.
-    _register_skipped(con, skipped)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _lines AS
-        WITH r AS (
-            SELECT k, {scan.header_lines} + k
-                      + coalesce(sum(nl) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS b
-            FROM _recnl)
-        SELECT r.k, r.b + coalesce(sk.n, 0) AS line FROM r ASOF LEFT JOIN _skipped_arrow sk ON r.b >= sk.t
-    """)
-    con.unregister("_skipped_arrow")
+    with registered(con, "_skipped_arrow", _skipped_before(skipped)):
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _lines AS
+            WITH r AS (
+                SELECT k, {scan.header_lines} + k
+                          + coalesce(sum(nl) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS b
+                FROM _recnl)
+            SELECT r.k, r.b + coalesce(sk.n, 0) AS line FROM r ASOF LEFT JOIN _skipped_arrow sk ON r.b >= sk.t
+        """)
     return f"(SELECT line FROM _lines WHERE _lines.k = s.rowid - {base})", structural
 
 
-def _register_skipped(con: duckdb.DuckDBPyConnection, skipped: set[int]) -> None:
-    """``_skipped_arrow(t, n)``: n lines set aside come before a record that would start on line
+def _skipped_before(skipped: set[int]) -> dict[str, Any]:
+    """Columns (t, n): n lines set aside come before a record that would start on line
     b >= t with nothing set aside. Skipped line s_j (j = 0, 1, … in order) comes before record k iff
     s_j - j <= b(k). Adjacent skipped lines share a threshold: keep the largest count, or the ASOF
     join may pick a smaller one."""
@@ -121,8 +121,7 @@ def _register_skipped(con: duckdb.DuckDBPyConnection, skipped: set[int]) -> None
     before: dict[int, int] = {}
     for j, line in enumerate(sorted(skipped)):
         before[line - j] = j + 1
-    con.register("_skipped_arrow", {"t": np.array(list(before), dtype=np.int64),
-                                    "n": np.array(list(before.values()), dtype=np.int64)})
+    return {"t": np.array(list(before), dtype=np.int64), "n": np.array(list(before.values()), dtype=np.int64)}
 
 
 def _own_lines(con: duckdb.DuckDBPyConnection, unreadable: list[tuple[Reject, int]],
@@ -134,13 +133,12 @@ def _own_lines(con: duckdb.DuckDBPyConnection, unreadable: list[tuple[Reject, in
         return "s._line", []
     lines = lines_at(path, [offset for _, offset in unreadable])
     structural = [replace(r, line=line) for (r, _), line in zip(unreadable, lines, strict=True)]
-    _register_skipped(con, set(lines))
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _lines AS
-        SELECT DISTINCT s._line AS k, s._line + coalesce(sk.n, 0) AS line FROM _staged s
-        ASOF LEFT JOIN _skipped_arrow sk ON s._line >= sk.t
-    """)
-    con.unregister("_skipped_arrow")
+    with registered(con, "_skipped_arrow", _skipped_before(set(lines))):
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _lines AS
+            SELECT DISTINCT s._line AS k, s._line + coalesce(sk.n, 0) AS line FROM _staged s
+            ASOF LEFT JOIN _skipped_arrow sk ON s._line >= sk.t
+        """)
     return "(SELECT line FROM _lines WHERE _lines.k = s._line)", structural
 
 
