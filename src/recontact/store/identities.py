@@ -116,12 +116,14 @@ def _collect_row_idents(con: duckdb.DuckDBPyConnection, rows: str) -> None:
 
 
 def record_identifiers(con: duckdb.DuckDBPyConnection, new_rows: str) -> int:
-    """Add the identifiers and links of the rows ``new_rows`` selects (SQL over ``_staged s`` with
-    ``s.rowid`` in file order) to ``identifiers`` and ``identifier_links``, counting contacts.
-    Returns the ``seq`` of the first identifier new to the store (those from it on are on no
-    stored contact: see ``fresh_from`` of :func:`resolve`)."""
+    """Record the identifiers and links of the rows ``new_rows`` selects (SQL over ``_staged s``
+    with ``s.rowid`` in file order): links in ``identifier_links``, contact counts of stored
+    identifiers in ``identifiers``, and the identifiers new to the store in the temporary table
+    ``_fresh_idents`` (the columns of ``identifiers`` but the resolved ones), which
+    :func:`resolve` given ``fresh_from`` adds to ``identifiers`` already resolved: written once,
+    not written and then updated. Returns the ``seq`` of the first new identifier."""
     _collect_row_idents(con, new_rows)
-    return _record_row_idents(con, count_contacts=True)
+    return _record_row_idents(con, count_contacts=True, pending=True)
 
 
 def _directory_row_idents(where: str = "true") -> str:
@@ -141,9 +143,11 @@ def record_directory_identifiers(con: duckdb.DuckDBPyConnection, directory: str)
     con.execute("DROP TABLE IF EXISTS _row_seq")
 
 
-def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) -> int:
+def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool, pending: bool = False) -> int:
     """Record ``_row_idents`` (r, ident): new identifiers numbered in order of first sighting (by
-    r), contact counts (when ``count_contacts``), and links. Returns the first new ``seq``."""
+    r), contact counts (when ``count_contacts``), and links. The new identifiers go to
+    ``identifiers``, or when ``pending`` to ``_fresh_idents`` (see :func:`record_identifiers`).
+    Returns the first new ``seq``."""
     import numpy as np
 
     from recontact.identity.email import is_valid_email, plain_email_sql
@@ -164,29 +168,34 @@ def _record_row_idents(con: duckdb.DuckDBPyConnection, *, count_contacts: bool) 
         seq = f"{base} + (first - {origin}) * {len(COLUMNS)} + CASE {kind} END"
     else:  # a directory row may carry several of one kind
         seq = f"{base} - 1 + row_number() OVER (ORDER BY first, ident)"
-    con.execute(f"""
-        INSERT INTO identifiers (ident, seq, customer_key, first_key, contacts, valid, role, builtin_placeholder)
-        SELECT ident, {seq}, NULL, NULL, n,
-               CASE WHEN starts_with(ident, 'email:') THEN {plain_email_sql(email)} ELSE true END, NULL,
-               {defaults} IS NOT NULL
-        FROM (SELECT * FROM _seen ANTI JOIN identifiers USING (ident))
-    """)
+    target = "_fresh_idents" if pending else "identifiers"
+    new = f"""
+        SELECT ident, {seq} AS seq, n AS contacts,
+               CASE WHEN starts_with(ident, 'email:') THEN {plain_email_sql(email)} ELSE true END AS valid,
+               {defaults} IS NOT NULL AS builtin_placeholder
+        FROM (SELECT * FROM _seen ANTI JOIN identifiers USING (ident))"""
+    if pending:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _fresh_idents AS {new}")
+    else:
+        con.execute(f"INSERT INTO identifiers (ident, seq, contacts, valid, builtin_placeholder) {new}")
     # Addresses the plain-address expression did not vouch for: ask email-validator (distinct values).
     unsure = [r[0] for r in con.execute(
-        f"SELECT ident FROM identifiers WHERE seq >= {base} AND NOT valid").fetchall()]
+        f"SELECT ident FROM {target} WHERE seq >= {base} AND NOT valid").fetchall()]
     good = [i for i in unsure if is_valid_email(i.partition(":")[2])]
     if good:
         with registered(con, "_good_emails", {"ident": np.array(good, dtype=object)}):
-            con.execute("UPDATE identifiers SET valid = true FROM _good_emails g WHERE identifiers.ident = g.ident")
-    _insert_links(con)
+            con.execute(f"UPDATE {target} SET valid = true FROM _good_emails g WHERE {target}.ident = g.ident")
+    _insert_links(con, pending)
     return base
 
 
-def _insert_links(con: duckdb.DuckDBPyConnection) -> None:
+def _insert_links(con: duckdb.DuckDBPyConnection, pending: bool = False) -> None:
     """Add the pairs of identifiers on one row of ``_row_idents`` to ``identifier_links`` (new pairs
-    only); leaves ``_row_seq`` (row, identifier seq, multi) for :func:`row_keys`."""
+    only); leaves ``_row_seq`` (row, identifier seq, multi) for :func:`row_keys`. ``pending``: the
+    new identifiers are in ``_fresh_idents``, not yet in ``identifiers``."""
+    known = _ALL_IDENTIFIERS if pending else "identifiers"
     con.execute("CREATE OR REPLACE TEMP TABLE _row_seq AS "
-                "SELECT r, seq, multi FROM _row_idents JOIN identifiers USING (ident)")
+                f"SELECT r, seq, multi FROM _row_idents JOIN {known} USING (ident)")
     con.execute("CREATE OR REPLACE TEMP TABLE _multi AS SELECT r, seq FROM _row_seq WHERE multi")
     con.execute("""
         INSERT INTO identifier_links
@@ -272,11 +281,18 @@ class Resolved:
     shared: npt.NDArray[np.bool_]
 
 
+#: The stored identifiers and those :func:`record_identifiers` left pending, as one table.
+_ALL_IDENTIFIERS = ("(SELECT ident, seq, customer_key, first_key, contacts, valid, builtin_placeholder "
+                    "FROM identifiers UNION ALL "
+                    "SELECT ident, seq, NULL, NULL, contacts, valid, builtin_placeholder FROM _fresh_idents)")
+
+
 def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene, fresh_from: int | None = None) -> Resolved:
     """Resolve every identifier into people with ``hygiene`` (inside the caller's transaction):
     keys and roles in ``identifiers``, events in ``key_history``, changed keys on ``contacts``.
-    ``fresh_from``: the identifiers from this ``seq`` on were just recorded and are on no stored
-    contact (an import's own), so no stored contact is looked at for them."""
+    ``fresh_from``: the identifiers from this ``seq`` on were just recorded by
+    :func:`record_identifiers` (in ``_fresh_idents``) and are on no stored contact (an import's
+    own): they are added to ``identifiers`` resolved, and no stored contact is looked at for them."""
     import numpy as np
 
     from recontact.identity.resolve import resolve_people
@@ -287,7 +303,7 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene, fresh_from: int | 
     nodes = con.execute(f"""
         SELECT seq, coalesce(customer_key, 0) AS known, coalesce(first_key, 0) AS first, contacts,
                coalesce(CASE {role} {codes} END, 0) AS code
-        FROM identifiers ORDER BY seq
+        FROM {_ALL_IDENTIFIERS if fresh_from is not None else "identifiers"} ORDER BY seq
     """).fetchnumpy()
     code = np.asarray(nodes["code"], dtype=np.int64)
     n = len(code)
@@ -317,15 +333,25 @@ def resolve(con: duckdb.DuckDBPyConnection, hygiene: Hygiene, fresh_from: int | 
             SELECT i.ident, r.customer_key FROM identifiers i JOIN _resolved r USING (seq)
             WHERE i.customer_key IS DISTINCT FROM r.customer_key{stored}
         """)
+        names = ", ".join(f"'{x}'" for x in ROLES[1:])
+        roles = f"(SELECT seq, customer_key, [NULL, {names}][code + 1] AS role, people FROM _resolved) r"
         con.execute(f"""
             UPDATE identifiers SET customer_key = r.customer_key, role = r.role, people = r.people,
                                    first_key = coalesce(identifiers.first_key, r.customer_key)
-            FROM (SELECT seq, customer_key, [NULL, {', '.join(f"'{x}'" for x in ROLES[1:])}][code + 1] AS role, people
-                  FROM _resolved) r
+            FROM {roles}
             WHERE identifiers.seq = r.seq AND (identifiers.customer_key IS DISTINCT FROM r.customer_key
                   OR (identifiers.first_key IS NULL AND r.customer_key IS NOT NULL)
                   OR identifiers.role IS DISTINCT FROM r.role OR identifiers.people IS DISTINCT FROM r.people)
         """)
+        if fresh_from is not None:
+            con.execute(f"""
+                INSERT INTO identifiers (ident, seq, customer_key, first_key, contacts, valid, role, people,
+                                         builtin_placeholder)
+                SELECT f.ident, f.seq, r.customer_key, r.customer_key, f.contacts, f.valid, r.role, r.people,
+                       f.builtin_placeholder
+                FROM _fresh_idents f JOIN {roles} USING (seq)
+            """)
+            con.execute("DROP TABLE _fresh_idents")
         con.execute("DROP VIEW _resolved")
     if people.events:
         con.executemany("INSERT INTO key_history VALUES (?, ?, ?, now())",

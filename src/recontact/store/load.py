@@ -376,7 +376,7 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
     finally:
         con.execute("RESET preserve_insertion_order")
         for table in ("_staged", "_hit", "_verdict", "_lines", "_recnl", "_affected", "_changed", "_row_idents",
-                      "_seen", "_row_seq", "_row_key"):
+                      "_seen", "_row_seq", "_row_key", "_fresh_idents"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if scan.rejects_table:
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
