@@ -92,6 +92,9 @@ def _instant(epoch_us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=epoch_us)
 
 
+_EPISODE_COLUMNS = ("customer_key", "rule", "category", "crossed_at", "count", "contact_id", "closed_at")
+
+
 def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int] | None) -> list[Episode]:
     """Every flag episode of ``rules`` for ``customers`` (None: everyone), oldest crossing first.
 
@@ -100,7 +103,7 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
     customers are a temporary table the compiled SQL joins to."""
     import json
 
-    from recontact.engines.compiled import cached_sql, iter_dicts
+    from recontact.engines.compiled import cached_sql
 
     if not rules:
         return []
@@ -140,10 +143,13 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
     # in the session's zone (~5 µs each; 560k of them at 10M contacts), timedelta arithmetic is faster.
     sql = (f"SELECT * REPLACE (epoch_us(crossed_at) AS crossed_at, epoch_us(closed_at) AS closed_at) FROM ({sql}) "
            "ORDER BY crossed_at, rule, customer_key, category")
-    try:  # streamed: 280k episodes at 10M contacts, never all held as dicts
-        return [Episode(int(r["customer_key"]), r["rule"], r["category"], _instant(r["crossed_at"]), int(r["count"]),
-                        r["contact_id"], _instant(r["closed_at"]) if r["closed_at"] is not None else None)
-                for r in iter_dicts(con, sql) if wanted is None or int(r["customer_key"]) in wanted]
+    try:  # fetched as columns (280k episodes at 10M contacts: no dict per row)
+        cols = {name: values.tolist() for name, values in con.execute(sql).fetchnumpy().items()}
+        return [Episode(key, rule, category, _instant(crossed), count, contact_id,
+                        _instant(closed) if closed is not None else None)
+                for key, rule, category, crossed, count, contact_id, closed in zip(
+                    *(cols[c] for c in _EPISODE_COLUMNS), strict=True)
+                if wanted is None or key in wanted]
     finally:
         if narrowed:
             con.execute("DROP TABLE IF EXISTS _case_customers")
