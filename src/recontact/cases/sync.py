@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, func, select, update
 from sqlalchemy.orm import Session
 
 from recontact.cases import hooks
@@ -358,14 +358,10 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
         values = list(map(itemgetter(name), rows))
         bind = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if bind is not None:
-            values = list(map(bind if _unhashable(values) else _memo(bind), values))
+            # JSON values are dicts and lists: they cannot be remembered
+            values = list(map(bind if isinstance(table.c[name].type, JSON) else _memo(bind), values))
         columns.append(values)
     conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
-
-
-def _unhashable(values: list[Any]) -> bool:
-    """Whether a column holds values that cannot be remembered (JSON dicts and lists)."""
-    return any(isinstance(v, dict | list) for v in values)
 
 
 def _memo(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
