@@ -19,8 +19,9 @@ in a fresh process, wall clock and peak RSS (``os.wait4``: the child's own maxim
 * the import's CPU time (user + system, all threads) beside the bare load's: on a shared machine
   the wall-clock ratio mostly measures the other processes.
 
-Timings are the best of ``--repeat`` runs (the imports and the bare load interleaved; peak RSS:
-the largest of the runs); the compiled-SQL cache of recontact lives in the workdir and is warmed
+Timings are the best of ``--repeat`` runs (the imports and the bare load interleaved; each
+round's import is also divided by that round's bare load, and the median of those ratios printed;
+peak RSS: the largest of the runs); the compiled-SQL cache of recontact lives in the workdir and is warmed
 by one untimed run (for the import: of the file's first 2,000 rows). The machine's load average
 is printed with each size: the figures are only comparable on an otherwise idle machine.
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -242,7 +244,9 @@ def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
     assert summary["imported"] > 0.9 * n, summary
     out.update(import_s=imp.seconds, import_rss=max(r.peak_rss for r in imports), bare_s=bare.seconds,
                bare_rss=bare.peak_rss, import_cpu=imp.cpu, bare_cpu=bare.cpu, cases=_cases_opened(summary),
-               contacts_s=only.seconds, contacts_cpu=only.cpu, contacts_rss=max(r.peak_rss for r in onlys))
+               contacts_s=only.seconds, contacts_cpu=only.cpu, contacts_rss=max(r.peak_rss for r in onlys),
+               import_rounds=[i.seconds / b.seconds for i, b in zip(imports, bares, strict=True)],
+               contacts_rounds=[o.seconds / b.seconds for o, b in zip(onlys, bares, strict=True)])
 
     ours_json, base_json = workdir / f"flags-{n}.json", workdir / f"flags-baseline-{n}.json"
     run([RECONTACT, "flags", "--db", str(db), "--output", "json"], env, ours_json)  # warms the SQL cache
@@ -305,6 +309,12 @@ def bench_help(repeat: int) -> dict[str, float]:
     return {"help_s": ours.seconds, "typer_s": typer.seconds}
 
 
+def rounds(ratios: list[float]) -> str:
+    """Ratios of the interleaved rounds, and their median (less moved by one busy spell than the
+    ratio of two bests, which may come from different rounds)."""
+    return f"{' '.join(f'{x:.2f}' for x in ratios)} (median {statistics.median(ratios):.2f})"
+
+
 def report(r: dict[str, Any]) -> None:
     n = r["n"]
     print(f"\n{n:,} contacts (load average {r['load']:.1f} at start)")
@@ -316,6 +326,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"  import without opening cases {r['contacts_s']:7.2f} s   ratio {r['contacts_s'] / r['bare_s']:4.2f}   "
           f"CPU {r['contacts_cpu']:6.2f} s   ratio {r['contacts_cpu'] / r['bare_cpu']:4.2f}   peak RSS "
           f"{gib(r['contacts_rss'])}")
+    print(f"            each round against its own bare load: import {rounds(r['import_rounds'])}; contacts only "
+          f"{rounds(r['contacts_rounds'])}")
     print(f"  flags     recontact {r['flags_s']:7.2f} s   hand-written SQL {r['flags_base_s']:6.2f} s   ratio "
           f"{r['flags_s'] / r['flags_base_s']:4.2f} (<= 1.5)   peak RSS {gib(r['flags_rss'])}   "
           f"{r['flags']:,} flags, {r['open']:,} open, equal")
