@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
@@ -92,9 +92,6 @@ def _instant(epoch_us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=epoch_us)
 
 
-_EPISODE_COLUMNS = ("customer_key", "rule", "category", "crossed_at", "count", "contact_id", "closed_at")
-
-
 def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int] | None) -> list[Episode]:
     """Every flag episode of ``rules`` for ``customers`` (None: everyone), oldest crossing first.
 
@@ -148,7 +145,7 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
         return [Episode(key, rule, category, _instant(crossed), count, contact_id,
                         _instant(closed) if closed is not None else None)
                 for key, rule, category, crossed, count, contact_id, closed in zip(
-                    *(cols[c] for c in _EPISODE_COLUMNS), strict=True)
+                    *(cols[f.name] for f in fields(Episode)), strict=True)
                 if wanted is None or key in wanted]
     finally:
         if narrowed:
