@@ -56,6 +56,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            if value.tzinfo is UTC:  # most values: ISO text without its "+00:00"
+                return value.isoformat(" ", "microseconds")[:-6]
             if value.tzinfo is None:
                 raise ValueError(f"naive datetime {value!r}: the cases store keeps instants (aware datetimes)")
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
