@@ -426,13 +426,13 @@ def _open_slice(session: Session, settings: Settings, fresh: Sequence[Episode], 
     _insert(session, CaseFlag, [_flag_row(i, ep, at) for i, ep in zip(ids, fresh, strict=True)])
     events, audits = [], []
     due_text = due.isoformat() if due is not None else None
-    for case_id, row, (owner, step, why, agent) in zip(ids, rows, routes, strict=True):
+    for case_id, ep, row, (owner, step, why, agent) in zip(ids, fresh, rows, routes, strict=True):
         data = {"routed_by": step, "owner": owner.username if owner else None, "last_agent": agent,
                 "not_routed": why or None, "priority": row["priority"]}
         events.append({"case_id": case_id, "at": at, "actor": SYSTEM, "kind": "opened", "from_state": None,
                        "to_state": "new", "reason": f"flag {row['rule']} crossed", "data": data})
         after = {"customer_key": row["customer_key"], "rule": row["rule"], "category": row["category"],
-                 "opened_at": row["opened_at"].isoformat(), "state": "new", "priority": row["priority"],
+                 "opened_at": ep.crossed_at.isoformat(), "state": "new", "priority": row["priority"],
                  "due_at": due_text, "owner": owner.username if owner else None}
         audits.append({"at": at, "actor": SYSTEM, "entity": "case", "entity_id": case_id, "action": "opened",
                        "before": None, "after": after})
