@@ -354,7 +354,9 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     for name in names:
         values = list(map(itemgetter(name), rows))
         bind = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if bind is not None:
+        if bind is not None and values.count(values[0]) == len(values):  # the sync's instant on every row
+            values = [bind(values[0])] * len(values)
+        elif bind is not None:
             # JSON values are dicts and lists: they cannot be remembered
             values = list(map(bind if isinstance(table.c[name].type, JSON) else _memo(bind), values))
         columns.append(values)
