@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from recontact.cases import IMPORT_HOOK_MODULES, NEW_STORE_MODULES
 from recontact.config import Settings
 from recontact.engines.compiled import cached_sql, compile_with_params, fetch_dicts, iter_dicts
 from recontact.engines.duckdb import set_timezone
@@ -29,7 +30,7 @@ from recontact.importers.base import AsteriskDesk, ImportOptions
 from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
 from recontact.store.contacts import Store, open_store, remove_store, store_exists
-from recontact.store.identities import Hygiene, current_key, ensure_resolved, resolved_with
+from recontact.store.identities import Hygiene, current_key, ensure_resolved, key_history_rows, resolved_with
 
 if TYPE_CHECKING:
     from recontact.metrics.callers import Period
@@ -80,16 +81,17 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     try:
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
-            cases = _cases_hook(db, settings, store, created)
+            history = _cases_hook(settings, store)
             summary = import_file(store, request.path, importer, options, system=request.system,
-                                  hygiene=Hygiene.from_settings(settings), progress=progress)
+                                  hygiene=Hygiene.from_settings(settings), progress=progress,
+                                  preload=_cases_modules(created) if history is not None else ())
             if read_in:
                 summary.notes.append(read_in)
             if request.desk_timezone:
                 remember_timezone(store, request.desk_timezone, summary)
-            if cases is not None and summary.import_id:
-                summary.notes.extend(cases.notes)
-                summary.notes.append(_open_cases(cases, store, summary.import_id))
+            if history is not None and summary.import_id:
+                summary.notes.extend(_open_cases(lambda: _import_hook(db, settings, history, created), store,
+                                                 summary.import_id))
     except BaseException:
         if created:  # a failed first import leaves no empty store behind
             remove_store(db)
@@ -103,33 +105,40 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     return summary
 
 
-def _cases_hook(db: Path, settings: Settings, store: Store, created: bool) -> Any:
-    """The cases layer's import hook (``[cases] open_on_import``), told the key history before the
-    import and whether the store is new (a cases file left beside it from an old store is put aside)."""
-    if not settings.cases.open_on_import:
-        return None
+def _cases_hook(settings: Settings, store: Store) -> int | None:
+    """What opening cases after the import needs to know before it (``[cases] open_on_import``):
+    the key history's length. None when cases are not opened on import. (The cases layer itself is
+    loaded while DuckDB reads the file: ``IMPORT_HOOK_MODULES``.)"""
+    return key_history_rows(store.con) if settings.cases.open_on_import else None
+
+
+def _cases_modules(created: bool) -> tuple[str, ...]:
+    """The modules opening cases after this import will load (Alembic only for a new store)."""
+    return (*IMPORT_HOOK_MODULES, *NEW_STORE_MODULES) if created else IMPORT_HOOK_MODULES
+
+
+def _import_hook(db: Path, settings: Settings, history: int, created: bool) -> Any:
     from recontact.cases.service import ImportHook
 
-    hook = ImportHook(db, settings)
-    hook.before(store, created=created)
-    return hook
+    return ImportHook(db, settings, history, created)
 
 
-def _open_cases(hook: Any, store: Store, import_id: int) -> str:
-    """Open cases for the new flag episodes of the customers import ``import_id`` touched; a note
-    saying what happened. The import is committed already: when the cases store fails, the note
-    says so and ``recontact cases sync`` catches up later."""
+def _open_cases(make_hook: Callable[[], Any], store: Store, import_id: int) -> list[str]:
+    """Open cases for the new flag episodes of the customers import ``import_id`` touched (the hook
+    ``make_hook`` makes decides which); notes saying what happened. The import is committed already:
+    when the cases store fails, the note says so and ``recontact cases sync`` catches up later."""
     try:
+        hook = make_hook()
         store.release_memory()  # the import's cached blocks: the cases work should not add to them
         done = hook.after(store, import_id)
     except Exception as e:  # the contacts are in whatever happens to the cases store or a listener
         first = (str(e).splitlines() or [type(e).__name__])[0]
-        return f"cases NOT opened ({first}); run recontact cases sync once the cases store works"
+        return [f"cases NOT opened ({first}); run recontact cases sync once the cases store works"]
     from recontact.wording import plural
 
     who = "every customer" if done.customers is None else plural(done.customers, "customer")
-    return (f"cases: {done.opened:,} opened, {plural(done.attached, 'flag episode')} attached to open cases "
-            f"({plural(done.episodes, 'episode')} of {who} evaluated)")
+    return [*hook.notes, f"cases: {done.opened:,} opened, {plural(done.attached, 'flag episode')} attached to open "
+            f"cases ({plural(done.episodes, 'episode')} of {who} evaluated)"]
 
 
 def configured_options(store: Store, request: ImportRequest, settings: Settings) -> tuple[ImportOptions, str | None]:
@@ -217,7 +226,7 @@ def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any
             raise
         if settings.cases.open_on_import and _has_cases(db):
             # cases keep the episodes the removed contacts made, marked no longer live
-            _open_cases(_CasesResync(db, settings), store, import_id)
+            _open_cases(lambda: _CasesResync(db, settings), store, import_id)
     row["imported_at"] = _local(row["imported_at"], settings)
     return row
 
@@ -236,6 +245,7 @@ class _CasesResync:
 
     def __init__(self, db: Path, settings: Settings) -> None:
         self.db, self.settings = db, settings
+        self.notes: list[str] = []
 
     def after(self, store: Store, import_id: int) -> Any:
         from recontact.cases.service import sync_store

@@ -54,3 +54,18 @@ def test_open_engine_upgrades_once(cases_db: CasesDb) -> None:
     engine = db.open_engine(cases_db.db)
     assert migrations.current(engine) == migrations.head()
     assert db.open_engine(cases_db.db) is engine
+
+
+def test_the_head_open_engine_checks_without_alembic_is_alembics_head() -> None:
+    assert migrations.head() == db.HEAD_REVISION
+
+
+def test_open_engine_upgrades_a_store_below_the_head(cases_db: CasesDb) -> None:
+    """A store at an older revision is upgraded by a later open_engine (the head check says no)."""
+    engine = db.make_engine(cases_db.url)
+    try:
+        migrations.upgrade(engine, migrations.revision_ids()[0])
+    finally:
+        engine.dispose()
+    db.forget_engines()
+    assert migrations.current(db.open_engine(cases_db.db)) == migrations.head()

@@ -6,3 +6,9 @@ Modules: ``db`` (engine, URL, schema upgrade), ``models`` (tables), ``migrations
 flag episodes), ``workflow`` (states, notes, outreach, escalation, audit), ``routing`` (owners and
 priority), ``service`` (the functions interfaces call).
 """
+
+#: What opening cases after an import loads (SQLAlchemy and the outbox's listener: about half a
+#: second; Alembic too for a new cases store): an import has them imported while DuckDB reads its
+#: file (``desk.import_contacts``).
+IMPORT_HOOK_MODULES = ("recontact.cases.service", "recontact.notify.listener")
+NEW_STORE_MODULES = ("recontact.cases.migrations",)

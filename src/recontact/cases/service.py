@@ -21,7 +21,7 @@ from recontact.cases.db import now as wall_clock
 from recontact.cases.db import open_engine, session_scope
 from recontact.cases.hooks import CaseNotice
 from recontact.cases.models import Case, CaseEvent, CaseFlag, Note, Outreach, Role, User
-from recontact.cases.sync import SyncSummary, key_history_rows, store_identifiers, sync, touched_customers
+from recontact.cases.sync import SyncSummary, store_identifiers, sync, touched_customers
 from recontact.config import Settings
 from recontact.errors import CaseError
 from recontact.store.contacts import Store
@@ -60,22 +60,22 @@ def sync_cases(db: Path, settings: Settings, *, now: datetime | None = None) -> 
 
 
 class ImportHook:
-    """Opens cases after an import: ``before(store)`` notes the key history, ``after(store, id)``
-    syncs the customers the import touched (``desk.import_contacts`` calls both)."""
+    """Opens cases after an import (``desk.import_contacts``): ``history`` is how many key-history
+    rows the store held before it (``store.identities.key_history_rows``), ``created`` whether the
+    import made the store."""
 
-    def __init__(self, db: Path, settings: Settings) -> None:
-        self.db, self.settings, self.history, self.created = db, settings, 0, False
+    def __init__(self, db: Path, settings: Settings, history: int, created: bool) -> None:
+        self.db, self.settings, self.history, self.created = db, settings, history, created
         self.notes: list[str] = []
 
-    def before(self, store: Store, *, created: bool = False) -> None:
-        self.history, self.created = key_history_rows(store), created
-        if created:
+    def after(self, store: Store, import_id: int) -> SyncSummary:
+        """Sync the customers import ``import_id`` touched. A new store's first import touched every
+        customer in it (no set of millions of keys), and must not inherit a cases file left beside
+        it by an earlier store: that file is put aside first (said in ``notes``)."""
+        if self.created:
             aside = set_aside_stale_sqlite(self.db)
             if aside is not None:
                 self.notes.append(f"a cases file of an earlier store was beside this new one: kept as {aside}")
-
-    def after(self, store: Store, import_id: int) -> SyncSummary:
-        # A new store's first import touched every customer in it: no set of (millions of) keys.
         touched = None if self.created else touched_customers(store, import_id, self.history)
         return sync_store(store, self.db, self.settings, touched)
 

@@ -166,12 +166,6 @@ def touched_customers(store: Store, import_id: int, history_from: int) -> set[in
     return keys
 
 
-def key_history_rows(store: Store) -> int:
-    from recontact.store.sql import scalar
-
-    return int(scalar(store.con, "SELECT count(*) FROM key_history"))
-
-
 def _existing_keys(store: Store, keys: Sequence[int]) -> set[int]:
     if not keys:
         return set()

@@ -416,6 +416,11 @@ def ensure_resolved(path: Path, settings: Settings) -> None:
             raise
 
 
+def key_history_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """How many rows ``key_history`` holds (an import's rows come after them: ``cases.sync.touched_customers``)."""
+    return int(scalar(con, "SELECT count(*) FROM key_history"))
+
+
 def current_key(store: Store, key: int) -> int | None:
     """The key ``key`` answers to now, following merges and splits recorded in ``key_history``
     (a split keeps the key when the key still exists); None when it identifies no one any more."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -254,8 +255,11 @@ def _already(summary: ImportSummary, earlier: dict[str, Any]) -> ImportSummary:
 
 def import_file(store: Store, path: Path, importer: ModuleType, options: ImportOptions, *,
                 system: str | None = None, hygiene: Hygiene | None = None,
-                progress: Progress | None = None) -> ImportSummary:
+                progress: Progress | None = None, preload: tuple[str, ...] = ()) -> ImportSummary:
     """Import one file into the store, atomically and idempotently; see the module docstring.
+
+    ``preload``: modules the caller needs after the import (e.g. the cases layer's), imported in a
+    side thread while DuckDB reads the file.
 
     A file mixing CRLF and LF line ends (which DuckDB's reader refuses) is read from a temporary
     copy beside the store with every CRLF made LF: same lines, same line numbers.
@@ -266,31 +270,32 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
     """
     with plain_file(path, store.path.parent, options.encoding) as plain:
         summary = _import_plain(store, path, plain.path, importer, options, replace(options, encoding=plain.encoding),
-                                system, hygiene or Hygiene(), progress)
+                                system, hygiene or Hygiene(), progress, preload)
     summary.notes[:0] = plain.notes
     return summary
 
 
 def _import_plain(store: Store, path: Path, plain: Path, importer: ModuleType, options: ImportOptions,
                   scan_options: ImportOptions, system: str | None, hygiene: Hygiene,
-                  progress: Progress | None) -> ImportSummary:
+                  progress: Progress | None, preload: tuple[str, ...]) -> ImportSummary:
     """``import_file`` of ``path`` whose plain bytes are at ``plain``, read with ``scan_options``."""
     scan: Scan = importer.scan(store.con, plain, scan_options)
     if not mixed_line_ends(plain, head_only=True):
         try:
-            return _import(store, path, plain, scan, importer, options, system, hygiene, progress)
+            return _import(store, path, plain, scan, importer, options, system, hygiene, progress, preload)
         except UnreadableLineEnds:
             if not mixed_line_ends(plain):
                 raise
     with lf_copy(plain, store.path.parent) as copy:
         summary = _import(store, path, copy, importer.scan(store.con, copy, scan_options), importer, options, system,
-                          hygiene, progress)
+                          hygiene, progress, preload)
     summary.notes.append("the file mixes CRLF and LF line ends: read with every line end as LF")
     return summary
 
 
 def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: ModuleType, options: ImportOptions,
-            system: str | None, hygiene: Hygiene, progress: Progress | None) -> ImportSummary:
+            system: str | None, hygiene: Hygiene, progress: Progress | None,
+            preload: tuple[str, ...] = ()) -> ImportSummary:
     """``import_file`` of ``path``, whose bytes are read from ``bytes_from`` as ``scan`` says."""
     con = store.con
     file = str(path)
@@ -312,12 +317,13 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
         if earlier:
             remove_import_rows(con, int(earlier["import_id"]), hygiene)
             summary.replaced = int(earlier["import_id"])
-        # Counting the file's lines, hashing it and importing what resolution needs (SciPy: ~0.2 s)
-        # overlap DuckDB's read (which releases the GIL).
+        # Counting the file's lines, hashing it and importing what resolution (SciPy: ~0.2 s) and the
+        # caller need overlap DuckDB's read, which releases the GIL. The main thread imports nothing
+        # meanwhile, so the side thread's imports cannot deadlock with it.
         with ThreadPoolExecutor(max_workers=3) as pool:
             counted = None if scan.own_lines else pool.submit(physical_lines, bytes_from, scan.encoding)
             digest = None if summary.sha256 or size is None else pool.submit(file_sha256, path)
-            pool.submit(importlib.import_module, "recontact.identity.resolve")
+            pool.submit(_import_modules, ("recontact.identity.resolve", *preload))
             stage(con, scan, options, path, progress)
             lines_in_file, nul = counted.result() if counted else (None, False)
             summary.sha256 = digest.result() if digest else summary.sha256
@@ -382,6 +388,15 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
             con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}_scan")
     return summary
+
+
+def _import_modules(names: Sequence[str]) -> None:
+    """Import ``names`` in order; a failure is left for the module's real user to meet and report."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            return
 
 
 def _conflict_notes(con: duckdb.DuckDBPyConnection, system: str, conflicts: int) -> list[str]:
