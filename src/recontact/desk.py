@@ -81,7 +81,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     try:
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
-            history = _cases_hook(settings, store)
+            history = _history_for_cases(settings, store)
             summary = import_file(store, request.path, importer, options, system=request.system,
                                   hygiene=Hygiene.from_settings(settings), progress=progress,
                                   preload=_cases_modules(created) if history is not None else ())
@@ -105,7 +105,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
     return summary
 
 
-def _cases_hook(settings: Settings, store: Store) -> int | None:
+def _history_for_cases(settings: Settings, store: Store) -> int | None:
     """What opening cases after the import needs to know before it (``[cases] open_on_import``):
     the key history's length. None when cases are not opened on import. (The cases layer itself is
     loaded while DuckDB reads the file: ``IMPORT_HOOK_MODULES``.)"""

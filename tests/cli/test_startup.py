@@ -119,3 +119,18 @@ def test_entry_point_runs_a_subcommand_and_rejects_an_unknown_one() -> None:
     assert ran.returncode == 0 and "Commands:" in ran.stdout and "list" in ran.stdout
     unknown = subprocess.run([str(exe), "nosuch"], capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2 and "No such command 'nosuch'" in unknown.stderr
+
+
+def test_an_import_loads_alembic_only_when_the_cases_store_needs_creating(tmp_path: Path) -> None:
+    """The cases store is created (Alembic) by a store's first import; a later import finds it at
+    the newest revision with one query (``cases.db.HEAD_REVISION``) and opens cases without Alembic."""
+    from recontact.samples import write_csv
+
+    first, second, db = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "s.duckdb"
+    write_csv(first, 300)
+    write_csv(second, 300, seed=8)
+    assert _heavy_modules_loaded("import", str(first), "--db", str(db), heavy=("alembic", "sqlalchemy")) == [
+        "alembic", "sqlalchemy"]
+    assert (tmp_path / "s.cases.sqlite").exists()
+    assert _heavy_modules_loaded("import", str(second), "--db", str(db), heavy=("alembic", "sqlalchemy")) == [
+        "sqlalchemy"]

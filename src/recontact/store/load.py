@@ -295,7 +295,7 @@ def _import_plain(store: Store, path: Path, plain: Path, importer: ModuleType, o
 
 def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: ModuleType, options: ImportOptions,
             system: str | None, hygiene: Hygiene, progress: Progress | None,
-            preload: tuple[str, ...] = ()) -> ImportSummary:
+            preload: tuple[str, ...]) -> ImportSummary:
     """``import_file`` of ``path``, whose bytes are read from ``bytes_from`` as ``scan`` says."""
     con = store.con
     file = str(path)
