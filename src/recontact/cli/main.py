@@ -175,7 +175,7 @@ def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, outpu
     started = time.perf_counter()
     with Progress(TextColumn("[bold]importing[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                  console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+                  console=stderr.console, transient=True, disable=not stderr.is_terminal) as bar:
         task = bar.add_task(request.path.name, total=100)
         summary = desk.import_contacts(db, request, settings,
                                        progress=lambda pct: bar.update(task, completed=pct))

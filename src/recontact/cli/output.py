@@ -30,12 +30,18 @@ class _LazyConsole:
         self._stderr = stderr
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    @property
+    def console(self) -> Console:
+        """The Rich console itself: what a Rich object that enters it as a context manager (a
+        progress bar) must be given, since special methods are not looked up through ``__getattr__``."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(stderr=self._stderr)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
 
     def reset(self) -> None:
         """Forget the console: the next use makes one for the environment as it is then (its width

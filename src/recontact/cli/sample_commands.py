@@ -21,7 +21,7 @@ def _generate(out: Path, contacts: int, seed: int, **layout: Any) -> int:
     from recontact import samples
 
     with Progress(TextColumn("[bold]generating[/bold]"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=stderr, transient=True,
+                  TimeElapsedColumn(), console=stderr.console, transient=True,
                   disable=not stderr.is_terminal) as bar:
         task = bar.add_task("rows", total=contacts)
         out.parent.mkdir(parents=True, exist_ok=True)
