@@ -63,10 +63,12 @@ class ImportRequest:
     desk_timezone: str | None = None
 
 
-def import_contacts(db: Path, request: ImportRequest, settings: Settings,
-                    progress: Progress | None = None) -> ImportSummary:
+def import_contacts(db: Path, request: ImportRequest, settings: Settings, progress: Progress | None = None,
+                    phase: Callable[[str], None] | None = None) -> ImportSummary:
     """Import one file (format from ``request.source`` or guessed, and said in the notes); write
-    every rejected row to a rejects CSV beside the store (or at ``rejects_path``)."""
+    every rejected row to a rejects CSV beside the store (or at ``rejects_path``). ``progress`` is
+    told the percentage of the contacts' import done; ``phase`` the name of each later step
+    (``"opening cases"``)."""
     from recontact import importers
     from recontact.store.load import import_file
 
@@ -90,6 +92,8 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings,
             if request.desk_timezone:
                 remember_timezone(store, request.desk_timezone, summary)
             if history is not None and summary.import_id:
+                if phase is not None:
+                    phase("opening cases")
                 summary.notes.extend(_open_cases(lambda: _import_hook(db, settings, history, created), store,
                                                  summary.import_id))
     except BaseException:

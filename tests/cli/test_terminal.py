@@ -37,4 +37,5 @@ def test_generate_and_import_draw_their_progress_bars_and_finish(tmp_path: Path)
     assert "generating" in out  # the bar was drawn (a transient bar's text still went to the terminal)
     code, out = _on_a_terminal("import", "desk.csv", "--db", "s.duckdb", cwd=tmp_path)
     assert code == 0 and "Traceback" not in out, out
-    assert "importing" in out and "3,000" in out, out  # the bar, then the summary table
+    # the bar, its cases step, then the summary table
+    assert "importing" in out and "opening cases" in out and "3,000" in out, out

@@ -173,12 +173,13 @@ def _import_one(db: Path, request: desk.ImportRequest, settings: Settings, outpu
     from recontact import desk
 
     started = time.perf_counter()
-    with Progress(TextColumn("[bold]importing[/bold] {task.description}"), BarColumn(),
+    with Progress(TextColumn("[bold]{task.fields[step]}[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                   console=stderr.console, transient=True, disable=not stderr.is_terminal) as bar:
-        task = bar.add_task(request.path.name, total=100)
+        task = bar.add_task(request.path.name, total=100, step="importing")
         summary = desk.import_contacts(db, request, settings,
-                                       progress=lambda pct: bar.update(task, completed=pct))
+                                       progress=lambda pct: bar.update(task, completed=pct),
+                                       phase=lambda step: bar.update(task, step=step, refresh=True))
     if output is Output.table:
         _print_summary(summary, time.perf_counter() - started)
     return summary
