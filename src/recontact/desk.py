@@ -25,7 +25,7 @@ from recontact.cases import IMPORT_HOOK_MODULES, NEW_STORE_MODULES
 from recontact.config import Settings
 from recontact.engines.compiled import cached_sql, compile_with_params, fetch_dicts, iter_dicts
 from recontact.engines.duckdb import set_timezone
-from recontact.errors import ConfigError, UnknownCustomerError
+from recontact.errors import ConfigError, Interrupted, UnknownCustomerError, interrupted
 from recontact.importers.base import AsteriskDesk, ImportOptions
 from recontact.rules.spec import Rule
 from recontact.schema import IDENTIFIER_KINDS
@@ -80,6 +80,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings, progre
                                                 delimited=bool(request.options.delimiter))
         guessed = f"read as {importer.NAME}: {why} (say --source to choose another format)"
     created = not store_exists(db)
+    landed: ImportSummary | None = None  # the import, once committed
     try:
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
@@ -87,6 +88,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings, progre
             summary = import_file(store, request.path, importer, options, system=request.system,
                                   hygiene=Hygiene.from_settings(settings), progress=progress,
                                   preload=_cases_modules(created) if history is not None else ())
+            landed = summary
             if read_in:
                 summary.notes.append(read_in)
             if request.desk_timezone:
@@ -96,9 +98,11 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings, progre
                     phase("opening cases")
                 summary.notes.extend(_open_cases(lambda: _import_hook(db, settings, history, created), store,
                                                  summary.import_id))
-    except BaseException:
+    except BaseException as e:
         if created:  # a failed first import leaves no empty store behind
             remove_store(db)
+        if interrupted(e):
+            raise Interrupted(_interrupted_import(request.path, landed, created)) from None
         raise
     if guessed:
         summary.notes.insert(0, guessed)
@@ -107,6 +111,14 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings, progre
         write_rejects(target, summary)
         summary.rejects_file = str(target)
     return summary
+
+
+def _interrupted_import(path: Path, landed: ImportSummary | None, created: bool) -> str:
+    """What an import stopped by Ctrl-C kept."""
+    if landed is None or created:
+        return f"{path}: nothing of it was imported (the import was rolled back)"
+    return (f"{path}: its contacts were imported (import {landed.import_id}), its cases perhaps not all; "
+            "recontact cases sync opens any missing")
 
 
 def _history_for_cases(settings: Settings, store: Store) -> int | None:
@@ -136,6 +148,8 @@ def _open_cases(make_hook: Callable[[], Any], store: Store, import_id: int) -> l
         store.release_memory()  # the import's cached blocks: the cases work should not add to them
         done = hook.after(store, import_id)
     except Exception as e:  # the contacts are in whatever happens to the cases store or a listener
+        if interrupted(e):  # Ctrl-C: the caller says what was kept
+            raise
         first = (str(e).splitlines() or [type(e).__name__])[0]
         return [f"cases NOT opened ({first}); run recontact cases sync once the cases store works"]
     from recontact.wording import plural

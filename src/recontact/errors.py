@@ -25,3 +25,15 @@ class StoreError(RecontactError, RuntimeError):
 
 class CaseError(RecontactError, ValueError):
     """A case operation cannot be done: unknown case or user, an illegal transition, a bad code."""
+
+
+class Interrupted(RecontactError):
+    """The user stopped the command (Ctrl-C); the message says what was kept. Exit code 130."""
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is the user's Ctrl-C: Python's ``KeyboardInterrupt``, or the error DuckDB
+    raises instead when the signal arrives while it runs a statement (it stops the statement)."""
+    if isinstance(error, KeyboardInterrupt):
+        return True
+    return isinstance(error, RuntimeError) and str(error) == "Query interrupted"

@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 
 from recontact import __version__
 from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
-from recontact.errors import InputFileError, RecontactError
+from recontact.errors import InputFileError, Interrupted, RecontactError, interrupted
 from recontact.store import DB_ENV
 from recontact.store import DEFAULT_DB as DEFAULT_DB_NAME
 from recontact.wording import plural
@@ -41,9 +41,18 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except Interrupted as e:
+            stderr.print(f"[bold yellow]interrupted:[/bold yellow] {e}", highlight=False, soft_wrap=True)
+            sys.exit(130)
         except RecontactError as e:
             stderr.print(f"[bold red]error:[/bold red] {e}", highlight=False, soft_wrap=True)
             sys.exit(1)
+        except (KeyboardInterrupt, RuntimeError) as e:
+            if not interrupted(e):
+                raise
+            stderr.print("[bold yellow]interrupted[/bold yellow] (Ctrl-C): the command stopped before it finished; "
+                         "a change it was making was rolled back", highlight=False, soft_wrap=True)
+            sys.exit(130)
 
 
 app = typer.Typer(
