@@ -375,19 +375,26 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
             "duplicates": summary.duplicates, "conflicts": summary.conflicts, "rejected": summary.rejected,
             "skipped": summary.skipped, "folded": summary.folded, "unidentified": summary.unidentified,
         })
+        # Dropped before the commit: after it, nothing slow is left (a Ctrl-C then would stop a
+        # statement of an import that has already landed, and the user would be told otherwise).
+        _drop_work_tables(con, scan)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
         con.execute("RESET preserve_insertion_order")
-        for table in ("_staged", "_hit", "_verdict", "_lines", "_recnl", "_affected", "_changed", "_row_idents",
-                      "_seen", "_row_seq", "_row_key", "_fresh_idents"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-        if scan.rejects_table:
-            con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
-            con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}_scan")
+        _drop_work_tables(con, scan)
     return summary
+
+
+def _drop_work_tables(con: duckdb.DuckDBPyConnection, scan: Scan) -> None:
+    for table in ("_staged", "_hit", "_verdict", "_lines", "_recnl", "_affected", "_changed", "_row_idents",
+                  "_seen", "_row_seq", "_row_key", "_fresh_idents"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    if scan.rejects_table:
+        con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}")
+        con.execute(f"DROP TABLE IF EXISTS {scan.rejects_table}_scan")
 
 
 def _import_modules(names: Sequence[str]) -> None:
