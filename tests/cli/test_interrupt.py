@@ -25,13 +25,19 @@ def _stop(error: BaseException) -> Callable[..., None]:
     return raise_it
 
 
-@pytest.mark.parametrize("error", STOPS, ids=["python", "duckdb"])
-def test_an_interrupted_import_is_rolled_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              error: BaseException) -> None:
+def _store_with_one_import(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A store holding the import of one file, and a second file not yet imported."""
     first, second, db = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "s.duckdb"
     samples.write_csv(first, 300)
     samples.write_csv(second, 300, seed=8)
     assert runner.invoke(app, ["import", str(first), "--db", str(db), "-o", "json"]).exit_code == 0
+    return first, second, db
+
+
+@pytest.mark.parametrize("error", STOPS, ids=["python", "duckdb"])
+def test_an_interrupted_import_is_rolled_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              error: BaseException) -> None:
+    first, second, db = _store_with_one_import(tmp_path)
     monkeypatch.setattr("recontact.store.load.resolve", _stop(error))
     result = runner.invoke(app, ["import", str(second), "--db", str(db), "-o", "json"])
     assert result.exit_code == 130, result.output
@@ -55,10 +61,7 @@ def test_an_interrupted_first_import_leaves_no_store(tmp_path: Path, monkeypatch
 @pytest.mark.parametrize("error", STOPS, ids=["python", "duckdb"])
 def test_an_import_interrupted_while_opening_cases_says_its_contacts_landed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
-    first, second, db = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "s.duckdb"
-    samples.write_csv(first, 300)
-    samples.write_csv(second, 300, seed=8)
-    assert runner.invoke(app, ["import", str(first), "--db", str(db), "-o", "json"]).exit_code == 0
+    first, second, db = _store_with_one_import(tmp_path)
     monkeypatch.setattr("recontact.cases.service.ImportHook.after", _stop(error))
     result = runner.invoke(app, ["import", str(second), "--db", str(db), "-o", "json"])
     assert result.exit_code == 130, result.output
