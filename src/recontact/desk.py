@@ -85,10 +85,14 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings, progre
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
             history = _history_for_cases(settings, store)
+            earlier = _finish_earlier_cases(db, settings, store) if history is not None else []
             summary = import_file(store, request.path, importer, options, system=request.system,
                                   hygiene=Hygiene.from_settings(settings), progress=progress,
-                                  preload=_cases_modules(created) if history is not None else ())
+                                  preload=_cases_modules(created) if history is not None else (),
+                                  before_commit=_cases_due(None if created else history)
+                                  if history is not None else None)
             landed = summary
+            summary.notes[:0] = earlier
             if read_in:
                 summary.notes.append(read_in)
             if request.desk_timezone:
@@ -96,7 +100,7 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings, progre
             if history is not None and summary.import_id:
                 if phase is not None:
                     phase("opening cases")
-                summary.notes.extend(_open_cases(lambda: _import_hook(db, settings, history, created), store,
+                summary.notes.extend(_open_cases(lambda: _import_hook(db, settings, created), store,
                                                  summary.import_id))
     except BaseException as e:
         if created:  # a failed first import leaves no empty store behind
@@ -118,7 +122,7 @@ def _interrupted_import(path: Path, landed: ImportSummary | None, created: bool)
     if landed is None or created:
         return f"{path}: nothing of it was imported (the import was rolled back)"
     return (f"{path}: its contacts were imported (import {landed.import_id}), its cases perhaps not all; "
-            "recontact cases sync opens any missing")
+            "the next import, recontact cases sync or recontact worker opens any missing")
 
 
 def _history_for_cases(settings: Settings, store: Store) -> int | None:
@@ -128,15 +132,52 @@ def _history_for_cases(settings: Settings, store: Store) -> int | None:
     return key_history_rows(store.con) if settings.cases.open_on_import else None
 
 
+def _cases_due(history_from: int | None) -> Callable[[Any, int], None]:
+    """The import's own commit records that its cases are due (``ledger.mark_cases_due``): a kill
+    after it and before its cases are open leaves them to the next write, never lost."""
+    from recontact.store.ledger import mark_cases_due
+
+    return lambda con, import_id: mark_cases_due(con, import_id, history_from)
+
+
+def _finish_earlier_cases(db: Path, settings: Settings, store: Store) -> list[str]:
+    """Before an import: open the cases of earlier imports that were stopped (kill -9, power
+    loss) after their commit and before their cases were open; a note when there were any."""
+    from recontact.store.ledger import cases_due
+
+    if not cases_due(store.con):  # the usual case: one query, no cases layer loaded
+        return []
+    return _open_cases(lambda: _PendingCases(db, settings), store, 0)
+
+
+class _PendingCases:
+    """``_open_cases`` hook: the cases of every import whose cases are due."""
+
+    def __init__(self, db: Path, settings: Settings) -> None:
+        self.db, self.settings = db, settings
+        self.notes: list[str] = []
+
+    def after(self, store: Store, import_id: int) -> Any:
+        from recontact.cases.service import finish_pending
+        from recontact.store.ledger import clear_cases_due
+        from recontact.wording import plural
+
+        summary, finished = finish_pending(store, self.db, self.settings)
+        clear_cases_due(store.con, finished)
+        self.notes.append(f"first the cases of {plural(len(finished), 'earlier import')} "
+                          f"({', '.join(map(str, finished))}) stopped before they were open:")
+        return summary
+
+
 def _cases_modules(created: bool) -> tuple[str, ...]:
     """The modules opening cases after this import will load (Alembic only for a new store)."""
     return (*IMPORT_HOOK_MODULES, *NEW_STORE_MODULES) if created else IMPORT_HOOK_MODULES
 
 
-def _import_hook(db: Path, settings: Settings, history: int, created: bool) -> Any:
+def _import_hook(db: Path, settings: Settings, created: bool) -> Any:
     from recontact.cases.service import ImportHook
 
-    return ImportHook(db, settings, history, created)
+    return ImportHook(db, settings, created)
 
 
 def _open_cases(make_hook: Callable[[], Any], store: Store, import_id: int) -> list[str]:
@@ -151,12 +192,16 @@ def _open_cases(make_hook: Callable[[], Any], store: Store, import_id: int) -> l
         if interrupted(e):  # Ctrl-C: the caller says what was kept
             raise
         first = (str(e).splitlines() or [type(e).__name__])[0]
-        return [f"cases NOT opened ({first}); run recontact cases sync once the cases store works"]
+        return [f"cases NOT opened ({first}); the next import, recontact cases sync or recontact worker opens them "
+                "once the cases store works"]
     from recontact.wording import plural
 
     who = "every customer" if done.customers is None else plural(done.customers, "customer")
+    history = (f"; {plural(done.history, 'older episode')} kept as history ([cases] open_within; "
+               "recontact cases sync --since DAY opens them)" if done.history else "")
+    closed = f"; {plural(done.closed, 'case')} of customers with no contact left closed" if done.closed else ""
     return [*hook.notes, f"cases: {done.opened:,} opened, {plural(done.attached, 'flag episode')} attached to open "
-            f"cases ({plural(done.episodes, 'episode')} of {who} evaluated)"]
+            f"cases ({plural(done.episodes, 'episode')} of {who} evaluated){history}{closed}"]
 
 
 def configured_options(store: Store, request: ImportRequest, settings: Settings) -> tuple[ImportOptions, str | None]:
@@ -243,7 +288,8 @@ def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any
             store.con.execute("ROLLBACK")
             raise
         if settings.cases.open_on_import and _has_cases(db):
-            # cases keep the episodes the removed contacts made, marked no longer live
+            # cases keep the episodes the removed contacts made, marked no longer live; the cases
+            # of customers left with no contact close; pending imports' cases open
             _open_cases(lambda: _CasesResync(db, settings), store, import_id)
     row["imported_at"] = _local(row["imported_at"], settings)
     return row
@@ -267,8 +313,13 @@ class _CasesResync:
 
     def after(self, store: Store, import_id: int) -> Any:
         from recontact.cases.service import sync_store
+        from recontact.store.ledger import cases_due, clear_cases_due
 
-        return sync_store(store, self.db, self.settings, None)
+        due = sorted(cases_due(store.con))
+        reason = f"import {import_id} was removed: customer {{key}} has no contact left"
+        done = sync_store(store, self.db, self.settings, None, gone_reason=reason)
+        clear_cases_due(store.con, due)
+        return done
 
 
 def open_for_reading(db: Path, settings: Settings) -> Store:

@@ -19,6 +19,8 @@ from recontact.config import Settings
 from reference import Contact, write_csv
 
 NO_AUTO = Settings.model_validate({"cases": {"open_on_import": False}})
+#: Every episode of the generated year is recent enough to become a case.
+WIDE = Settings.model_validate({"cases": {"open_within": "3650d"}})
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +59,27 @@ def _by_identity(db: Path, settings: Settings) -> set[tuple[Any, ...]]:
     return out
 
 
+def _latest_contact(db: Path) -> datetime:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        latest = con.execute("SELECT max(started_at) FROM contacts").fetchall()[0][0]
+    finally:
+        con.close()
+    assert isinstance(latest, datetime)
+    return latest
+
+
 def _predicted(db: Path, settings: Settings) -> set[tuple[Any, ...]]:
     """What the flag episodes predict when nobody closes a case: one case per customer, rule and
-    category, opened at its first crossing, holding every episode."""
+    category holding every episode still open at the latest contact L or crossed after
+    L - open_within, opened at the first of them."""
+    after = _latest_contact(db) - settings.cases.open_within
     groups: dict[tuple[str, str, str | None], list[datetime]] = defaultdict(list)
     for f in desk.iter_flags(db, settings):
-        groups[(f["customer_key"], f["rule"], f["category"])].append(f["crossed_at"])
+        if f["closed_at"] is None or f["crossed_at"] > after:
+            groups[(f["customer_key"], f["rule"], f["category"])].append(f["crossed_at"])
     return {(k, r, c, min(times), len(times)) for (k, r, c), times in groups.items()}
 
 
@@ -73,11 +90,13 @@ def _actual(db: Path, settings: Settings) -> set[tuple[Any, ...]]:
 
 def test_year_in_monthly_files_opens_the_cases_the_flags_predict(cases_db: CasesDb,
                                                                   year_files: tuple[Path, list[Path]]) -> None:
+    """With an ``open_within`` covering the whole year, every episode becomes work: monthly files
+    and the year at once open the same cases."""
     whole, months = year_files
-    settings = Settings()
+    settings = WIDE
     monthly = cases_db.db
     for path in months:
-        _import(monthly, path)
+        _import(monthly, path, settings)
     predicted = _predicted(monthly, settings)
     assert len(predicted) > 100  # the year has chronic callers under both rules
     assert _actual(monthly, settings) == predicted
@@ -86,11 +105,56 @@ def test_year_in_monthly_files_opens_the_cases_the_flags_predict(cases_db: Cases
 
     cases_db.use_another()  # the store imported at once gets a cases store of its own
     at_once = monthly.with_name("at-once.duckdb")
-    _import(at_once, whole)
+    _import(at_once, whole, settings)
     assert _actual(at_once, settings) == _predicted(at_once, settings)
     assert _by_identity(at_once, settings) == by_monthly
     print(f"{cases_db.kind}: {len(by_monthly)} cases monthly and at once "
           f"({len(_by_identity(at_once, settings))} at once)")
+
+
+def test_a_year_at_once_opens_cases_only_for_open_and_recent_episodes(cases_db: CasesDb,
+                                                                      year_files: tuple[Path, list[Path]]) -> None:
+    """No flood on backfill (issue 23 §3): of a year imported at once, only the episodes still open
+    at the latest contact or crossed in the 30 days before it become cases (counted by brute force
+    from the flags); every one of them does; the older ones stay flags."""
+    whole, _ = year_files
+    settings = Settings()
+    db = cases_db.db
+    done = _import(db, whole, settings)
+    predicted = _predicted(db, settings)
+    every = _predicted(db, WIDE)
+    assert 10 < len(predicted) < len(every) / 4  # the year's flags are mostly history
+    assert _actual(db, settings) == predicted
+    assert any("kept as history" in n for n in done.notes), done.notes
+    assert len(list(desk.iter_flags(db, settings))) == sum(n for *_, n in every)  # flags keep every episode
+
+
+def test_sync_since_opens_older_episodes_with_their_notices_held(cases_db: CasesDb,
+                                                                 year_files: tuple[Path, list[Path]]) -> None:
+    """``cases sync --since DAY`` opens the older episodes on purpose; their notices are held
+    unless ``--notify`` (no outbox row for them); running it again opens nothing more."""
+    from sqlalchemy import func, select
+
+    from recontact.cases.db import open_engine, session_scope
+    from recontact.notify.models import Notification
+
+    whole, _ = year_files
+    settings = Settings.model_validate({"notifications": {"webhook_url": "https://chat.example.com/hook"}})
+    db = cases_db.db
+    _import(db, whole, settings)
+    recent = len(service.list_cases(db, settings))
+
+    def queued() -> int:
+        with session_scope(open_engine(db)) as session:
+            return int(session.scalar(select(func.count()).select_from(Notification)) or 0)
+
+    before = queued()
+    assert before > 0  # recent cases are announced
+    done = service.sync_cases(db, settings, since=datetime(2000, 1, 1).date())
+    assert done["opened"] > 0 and done["held"] == done["opened"]
+    assert len(service.list_cases(db, settings)) == recent + done["opened"]
+    assert queued() == before  # held: nothing queued for them
+    assert service.sync_cases(db, settings, since=datetime(2000, 1, 1).date())["opened"] == 0
 
 
 def test_sync_opens_the_cases_for_a_store_filled_before_cases(cases_db: CasesDb,

@@ -30,7 +30,7 @@ DATABASE_URL_ENV = "RECONTACT_DATABASE_URL"
 SQLITE_SUFFIX = ".cases.sqlite"
 #: The newest migration (``migrations.head()``; a test keeps them equal): a store already there is
 #: opened without loading Alembic (~0.2 s of every import that opens cases).
-HEAD_REVISION = "0002_outbox"
+HEAD_REVISION = "0003_one_case_per_episode"
 
 _engines: dict[str, Engine] = {}
 
@@ -159,4 +159,34 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back when it raises."""
     maker = sessionmaker(engine, expire_on_commit=False)
     with maker() as session, session.begin():
+        yield session
+
+
+#: The advisory lock key every sync (and ``cases open-top``) takes on PostgreSQL ("recontac").
+SYNC_LOCK_KEY = 0x7265636F6E746163
+#: How long a writer on SQLite waits for the write lock before its first statement (a sync of a
+#: large import may hold it for minutes; other statements wait ``busy_timeout``, 10 s).
+SQLITE_LOCK_WAIT_MS = 600_000
+
+
+@contextmanager
+def write_scope(engine: Engine, *, sync_lock: bool = False) -> Iterator[Session]:
+    """One transaction that writes, serialised where it must be: on SQLite it holds the database's
+    write lock from its first statement (``BEGIN IMMEDIATE``: a deferred transaction that reads
+    first and writes later fails with ``database is locked`` when another writer got there first);
+    on PostgreSQL, with ``sync_lock``, it holds the sync's advisory lock
+    (``pg_advisory_xact_lock``) until it ends, so two syncs (two imports, an import and
+    ``cases sync``, two ``open-top``) run one after the other and the second sees the first's cases.
+    Workflow changes lock their case row (``SELECT … FOR UPDATE``, :func:`workflow.get_case`)."""
+    maker = sessionmaker(engine, expire_on_commit=False)
+    with maker() as session, session.begin():
+        con = session.connection()
+        if engine.dialect.name == "sqlite":
+            con.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_LOCK_WAIT_MS}")
+            try:
+                con.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                con.exec_driver_sql("PRAGMA busy_timeout = 10000")
+        elif engine.dialect.name == "postgresql" and sync_lock:
+            con.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOCK_KEY})
         yield session

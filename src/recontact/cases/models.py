@@ -12,7 +12,8 @@ the migrated schema agree. Times are :class:`~recontact.cases.db.UTCDateTime` (a
   key history), rule, category (same-category rules), ``opened_at`` (the crossing time of the
   flag that opened it), state, owner, priority, due date, escalation, resolution.
 * ``case_flags``: the flag episodes attached to a case, identified by (customer_key, rule,
-  category, crossed_at); ``live`` is false once re-resolution made the episode disappear.
+  category, crossed_at) — unique among live rows; ``live`` is false once re-resolution made the
+  episode disappear.
 * ``case_events``: the case's timeline (opened, transitions with who/when/why, assignments,
   escalations, notes, outreach, attached flags, merges).
 * ``notes``, ``outreach`` (attempts and outcomes), ``audit_log`` (every change: who, when, what
@@ -24,10 +25,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from recontact.cases.db import UTCDateTime
+
+EPISODE_INDEX = "uq_case_flags_episode"  # migration 0003
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -113,6 +116,11 @@ class CaseFlag(Base):
     attached_at: Mapped[datetime]
 
     case: Mapped[Case] = relationship(back_populates="flags")
+
+    # One live row per episode (what identifies it; category null for most rules, hence coalesce):
+    # two syncs at once cannot both attach it, so neither can open a second case for it.
+    __table_args__ = (Index(EPISODE_INDEX, "customer_key", "rule", text("coalesce(category, '')"), "crossed_at",
+                            unique=True, sqlite_where=text("live"), postgresql_where=text("live")),)
 
 
 class CaseEvent(Base):

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from recontact.cases import hooks, workflow
 from recontact.cases.db import now as wall_clock
-from recontact.cases.db import open_engine, session_scope
+from recontact.cases.db import open_engine, session_scope, write_scope
 from recontact.cases.hooks import CaseNotice
 from recontact.cases.models import Case, CaseEvent, CaseFlag, Note, Outreach, Role, User
-from recontact.cases.sync import SyncSummary, store_identifiers, sync, touched_customers
+from recontact.cases.sync import GONE_REASON, SyncSummary, store_identifiers, sync, touched_customers
 from recontact.config import Settings
 from recontact.errors import CaseError
 from recontact.store.contacts import Store
+from recontact.wording import plural
 
 
 def _pairs(rows: Any) -> dict[int, str]:
@@ -36,48 +37,142 @@ def _now(now: datetime | None) -> datetime:
 
 
 def sync_store(store: Store, db: Path, settings: Settings, customers: set[int] | None = None, *,
-               now: datetime | None = None) -> SyncSummary:
+               now: datetime | None = None, since: datetime | None = None, notify: bool = False,
+               gone_reason: str = GONE_REASON) -> SyncSummary:
     """Cases of ``customers`` (None: everyone) brought up to date with the flags in ``store`` (an
     open DuckDB store, read-write or read-only), plus every customer with an open attached flag
     episode (whose closing may have come with newer contacts). ``customers`` is extended in place
-    (an import may have touched millions: no copies)."""
+    (an import may have touched millions: no copies). Under the sync lock (``db.write_scope``):
+    two syncs at once run one after the other."""
     engine = open_engine(db)
-    with session_scope(engine) as session:
+    with write_scope(engine, sync_lock=True) as session:
         if customers is not None:
             customers |= set(session.scalars(
                 select(CaseFlag.customer_key).where(CaseFlag.live, CaseFlag.closed_at.is_(None)).distinct()))
-        return sync(session, store, settings, customers, at=_now(now))
+        return sync(session, store, settings, customers, at=_now(now), since=since, notify=notify,
+                    gone_reason=gone_reason)
 
 
-def sync_cases(db: Path, settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
-    """``recontact cases sync``: every customer's flag episodes -> cases (for a store filled before
-    cases existed, or after the rules or identity settings changed). Counts of what it did."""
+def finish_pending(store: Store, db: Path, settings: Settings, *, now: datetime | None = None,
+                   gone_reason: str = GONE_REASON) -> tuple[SyncSummary | None, list[int]]:
+    """Open the cases of every import whose cases are due (``ledger.cases_due``: recorded in the
+    import's own commit), for the customers those imports touched; returns what the sync did
+    (None: nothing was due) and the imports it finished, whose marks the caller clears when it
+    holds the store read-write (``ledger.clear_cases_due``; :func:`clear_pending` otherwise)."""
+    from recontact.store import ledger
+
+    due = ledger.cases_due(store.con)
+    if not due:
+        return None, []
+    keys: set[int] | None = set()
+    for import_id, history_from in sorted(due.items()):
+        if history_from is None:
+            keys = None
+            break
+        assert keys is not None
+        keys |= touched_customers(store, import_id, history_from)
+    return sync_store(store, db, settings, keys, now=now, gone_reason=gone_reason), sorted(due)
+
+
+def clear_pending(db: Path, settings: Settings, import_ids: Sequence[int]) -> None:
+    """Clear the cases-due marks of ``import_ids`` (their cases are open now) with a brief
+    read-write open of the store; a store busy with an import keeps them (the next write finds
+    them again, and opening cases twice opens nothing more)."""
+    from recontact.errors import StoreError
+    from recontact.store import ledger
+    from recontact.store.contacts import open_store
+
+    if not import_ids:
+        return
+    try:
+        with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
+            ledger.clear_cases_due(store.con, import_ids)
+    except StoreError:
+        return
+
+
+def pending_imports(db: Path, settings: Settings) -> list[int]:
+    """The imports whose cases are not open yet ([] without a store, or while an import holds it)."""
     from recontact.desk import open_for_reading
+    from recontact.errors import StoreError
+    from recontact.store import ledger
+    from recontact.store.contacts import store_exists
+
+    if not store_exists(db):
+        return []
+    try:
+        with open_for_reading(db, settings) as store:
+            return sorted(ledger.cases_due(store.con))
+    except StoreError:
+        return []
+
+
+def finish_pending_cases(db: Path, settings: Settings, *, now: datetime | None = None) -> SyncSummary | None:
+    """What ``recontact worker`` does first: open the cases of imports whose cases are due (an
+    import killed while it opened them). None: nothing was due, no store, or an import holds the
+    store (it opens them itself)."""
+    from recontact.desk import open_for_reading
+    from recontact.errors import StoreError
+    from recontact.store.contacts import store_exists
+
+    if not store_exists(db):
+        return None
+    try:
+        with open_for_reading(db, settings) as store:
+            summary, finished = finish_pending(store, db, settings, now=now)
+    except StoreError:
+        return None
+    clear_pending(db, settings, finished)
+    return summary
+
+
+def sync_cases(db: Path, settings: Settings, *, now: datetime | None = None, since: date | None = None,
+               notify: bool = False) -> dict[str, Any]:
+    """``recontact cases sync``: every customer's flag episodes -> cases (for a store filled before
+    cases existed, or after the rules or identity settings changed; also every import whose cases
+    are due). ``since``: also open cases for episodes that crossed on or after that day (in the
+    reporting time zone) though they are older than ``[cases] open_within``, their notices held
+    unless ``notify``. Counts of what it did."""
+    from recontact.desk import open_for_reading, report_settings
+    from recontact.store import ledger
 
     with open_for_reading(db, settings) as store:
-        summary = sync_store(store, db, settings, None, now=now)
+        start = None
+        if since is not None:
+            tz = ZoneInfo(report_settings(store, settings).timezone)
+            start = datetime.combine(since, time(0), tz)
+        due = sorted(ledger.cases_due(store.con))
+        summary = sync_store(store, db, settings, None, now=now, since=start, notify=notify)
+    clear_pending(db, settings, due)
     return summary.as_dict()
 
 
 class ImportHook:
-    """Opens cases after an import (``desk.import_contacts``): ``history`` is how many key-history
-    rows the store held before it (``store.identities.key_history_rows``), ``created`` whether the
-    import made the store."""
+    """Opens cases after an import (``desk.import_contacts``): every import whose cases are due,
+    this one's included (``finish_pending``); ``created`` whether the import made the store."""
 
-    def __init__(self, db: Path, settings: Settings, history: int, created: bool) -> None:
-        self.db, self.settings, self.history, self.created = db, settings, history, created
+    def __init__(self, db: Path, settings: Settings, created: bool) -> None:
+        self.db, self.settings, self.created = db, settings, created
         self.notes: list[str] = []
 
     def after(self, store: Store, import_id: int) -> SyncSummary:
-        """Sync the customers import ``import_id`` touched. A new store's first import touched every
-        customer in it (no set of millions of keys), and must not inherit a cases file left beside
-        it by an earlier store: that file is put aside first (said in ``notes``)."""
+        """Sync the customers the due imports touched and clear their marks. A new store's first
+        import touched every customer in it (no set of millions of keys), and must not inherit a
+        cases file left beside it by an earlier store: that file is put aside first (said in
+        ``notes``)."""
+        from recontact.store import ledger
+
         if self.created:
             aside = set_aside_stale_sqlite(self.db)
             if aside is not None:
                 self.notes.append(f"a cases file of an earlier store was beside this new one: kept as {aside}")
-        touched = None if self.created else touched_customers(store, import_id, self.history)
-        return sync_store(store, self.db, self.settings, touched)
+        summary, finished = finish_pending(store, self.db, self.settings)
+        ledger.clear_cases_due(store.con, finished)
+        earlier = [i for i in finished if i != import_id]
+        if earlier:
+            self.notes.append(f"cases of {plural(len(earlier), 'earlier import')} ({', '.join(map(str, earlier))}) "
+                              "that had not opened yet opened too")
+        return summary if summary is not None else SyncSummary(customers=0)
 
 
 def set_aside_stale_sqlite(db: Path) -> Path | None:
@@ -273,7 +368,7 @@ def _change(db: Path, settings: Settings, case_id: int, action: Callable[[Sessio
     """Run one workflow ``action`` in a transaction (listeners told inside it); the case row after."""
     at = _now(now)
     engine = open_engine(db)
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         notices = action(session, at)
         hooks.dispatch(session, notices, settings, lambda keys: identifiers_by_key(db, settings, keys))
     return show_row(db, settings, case_id, now=at)
@@ -441,7 +536,7 @@ def open_top(db: Path, settings: Settings, period: str, n: int, *, on: date | No
         engine = open_engine(db)
         opened: list[dict[str, Any]] = []
         skipped: list[dict[str, Any]] = []
-        with session_scope(engine) as session:
+        with write_scope(engine, sync_lock=True) as session:
             router = Router(session, settings.routing)
             notices: list[CaseNotice] = []
             rule = f"top-{period}"

@@ -33,6 +33,11 @@ class CasesSettings(BaseModel):
 
     open_on_import: bool = Field(True, description="Every import opens cases for the new flag episodes of the "
                                                    "customers it touched (false: only `recontact cases sync`).")
+    open_within: Duration = Field(timedelta(days=30),
+                                  description="Cases open only for flag episodes still open at the store's "
+                                              "latest contact or that crossed within this long before it "
+                                              "(older episodes stay history: flags, timelines, reports); "
+                                              "`recontact cases sync --since DAY` opens older ones on purpose.")
     sla: dict[str, Duration] = Field(default_factory=_sla_default,
                                      description="How long a case may stay in each state before it is overdue, "
                                                  "e.g. {new = \"1d\", contacted = \"3d\", in_progress = \"7d\", "
@@ -49,6 +54,13 @@ class CasesSettings(BaseModel):
                              f"{', '.join(STATES[:-1])}")
         if any(d <= timedelta(0) for d in v.values()):
             raise ValueError("SLA durations must be positive")
+        return v
+
+    @field_validator("open_within")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("open_within must be positive")
         return v
 
     @field_validator("resolution_codes")

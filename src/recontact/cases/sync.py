@@ -47,6 +47,8 @@ EpisodeId = tuple[int, str, str | None, datetime]
 _CHUNK = 900  # keys per IN list (SQLite allows 32766 parameters; stay well below)
 _WHOLESALE = 5 * _CHUNK  # more keys than this: read every case and filter in Python
 _OPEN_SLICE = 10_000  # new cases routed and written at a time
+GONE_CODE = "customer_gone"  # the resolution of a case closed because its customer has no contact left
+GONE_REASON = "customer {key} has no contact left in the store"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,9 @@ class SyncSummary:
     gone: int = 0  # attached episodes that no longer exist
     rekeyed: int = 0  # cases moved to the key their customer lives on as
     merged: int = 0  # duplicate open cases closed into another after a merge
+    closed: int = 0  # open cases closed because their customer has no contact left
+    history: int = 0  # new episodes left as history: closed, and crossed before the window (open_within)
+    held: int = 0  # cases opened from history (``since``) whose notices were held
     notices: list[CaseNotice] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -174,9 +179,11 @@ def _existing_keys(store: Store, keys: Sequence[int]) -> set[int]:
     return {int(k) for (k,) in rows}
 
 
-def _rekey(session: Session, store: Store, at: datetime, summary: SyncSummary) -> set[int]:
-    """Move cases and attached episodes of keys that no longer exist to their current key;
-    returns the keys they moved to."""
+def _rekey(session: Session, store: Store, at: datetime, summary: SyncSummary, gone_reason: str) -> set[int]:
+    """Move cases and attached episodes of keys that no longer exist to their current key, and
+    close the open cases of customers left with no contacts at all (``gone_reason``, with the
+    customer key put in for ``{key}``, says why in the timeline and audit); returns the keys
+    cases moved to."""
     from recontact.store.identities import current_key
 
     keys = sorted(set(session.scalars(select(Case.customer_key).distinct()))
@@ -185,7 +192,10 @@ def _rekey(session: Session, store: Store, at: datetime, summary: SyncSummary) -
     targets: set[int] = set()
     for old in gone:
         new = current_key(store, old)
-        if new is None or new == old:
+        if new is None:
+            _close_gone(session, old, at, gone_reason.format(key=f"C{old}"), summary)
+            continue
+        if new == old:
             continue
         targets.add(new)
         for case in session.scalars(select(Case).where(Case.customer_key == old)):
@@ -195,15 +205,45 @@ def _rekey(session: Session, store: Store, at: datetime, summary: SyncSummary) -
             _event(session, case, "rekeyed", at, before, data={"from": old, "to": new},
                    reason=f"customer C{old} now lives on as C{new}")
             summary.rekeyed += 1
+        _retire_doubles(session, old, new)
         session.execute(update(CaseFlag).where(CaseFlag.customer_key == old).values(customer_key=new))
     return targets
 
 
+def _retire_doubles(session: Session, old: int, new: int) -> None:
+    """Before the live episodes of key ``old`` move to key ``new``: those ``new`` already has live
+    (same rule, category and crossing) become not live, so that one episode stays one live row."""
+    def idents(key: int) -> dict[tuple[str, str | None, datetime], CaseFlag]:
+        return {(f.rule, f.category, f.crossed_at): f
+                for f in session.scalars(select(CaseFlag).where(CaseFlag.customer_key == key, CaseFlag.live))}
+
+    there = idents(new)
+    for ident, f in idents(old).items():
+        if ident in there:
+            f.live = False
+    session.flush()
+
+
+def _close_gone(session: Session, key: int, at: datetime, reason: str, summary: SyncSummary) -> None:
+    """Close the open cases of customer ``key``, who has no contact left in the store (their
+    import was removed): resolution ``customer_gone``; the timeline and audit say why."""
+    for case in session.scalars(select(Case).where(Case.customer_key == key, Case.state.in_(OPEN_STATES))):
+        before = snapshot(case)
+        case.state, case.resolution_code = "closed", GONE_CODE
+        case.closed_at = case.updated_at = at
+        case.due_at = None
+        _event(session, case, "transition", at, before, reason=reason, data={"resolution_code": GONE_CODE},
+               from_state=before["state"], to_state="closed")
+        summary.closed += 1
+
+
 def _event(session: Session, case: Case, kind: str, at: datetime, before: dict[str, Any] | None, *,
-           reason: str | None = None, data: dict[str, Any] | None = None) -> None:
+           reason: str | None = None, data: dict[str, Any] | None = None, from_state: str | None = None,
+           to_state: str | None = None) -> None:
     from recontact.cases.workflow import record
 
-    record(session, case, actor=SYSTEM, kind=kind, at=at, before=before, reason=reason, data=data)
+    record(session, case, actor=SYSTEM, kind=kind, at=at, before=before, reason=reason, data=data,
+           from_state=from_state, to_state=to_state)
 
 
 def _chunks(keys: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -254,23 +294,53 @@ def _merge_duplicates(session: Session, open_cases: list[Case], flags: list[Case
     return kept
 
 
+@dataclass(frozen=True)
+class Window:
+    """Which new episodes become work: those still open at the store's latest contact, or that
+    crossed after ``after`` (the latest contact less ``[cases] open_within``); ``since`` (None:
+    none) opens older ones on purpose, with their notices held unless ``notify``."""
+
+    after: datetime | None  # None: every episode (an empty store)
+    since: datetime | None = None
+    notify: bool = False
+
+    def admits(self, ep: Episode) -> bool:
+        return ep.closed_at is None or self.after is None or ep.crossed_at > self.after or self.backfill(ep)
+
+    def backfill(self, ep: Episode) -> bool:
+        """Whether ``ep`` is work only because of ``since``."""
+        return (self.since is not None and ep.crossed_at >= self.since and ep.closed_at is not None
+                and self.after is not None and ep.crossed_at <= self.after)
+
+
+def window(store: Store, settings: Settings, since: datetime | None = None, notify: bool = False) -> Window:
+    """The :class:`Window` of the store's latest contact and ``[cases] open_within``."""
+    latest = store.con.execute("SELECT epoch_us(max(started_at)) FROM contacts").fetchall()[0][0]
+    after = None if latest is None else _instant(int(latest)) - settings.cases.open_within
+    return Window(after, since, notify)
+
+
 def sync(session: Session, store: Store, settings: Settings, customers: Iterable[int] | None = None, *,
-         at: datetime) -> SyncSummary:
+         at: datetime, since: datetime | None = None, notify: bool = False,
+         gone_reason: str = GONE_REASON) -> SyncSummary:
     """Bring the cases of ``customers`` (None: everyone; a set is extended in place) up to date with
     their flag episodes; see the module docstring. ``at``: the wall-clock instant recorded on every
-    change (UTC)."""
+    change (UTC). New episodes outside the :class:`Window` stay history; ``since`` and ``notify``
+    widen it (``recontact cases sync --since DAY [--notify]``)."""
     summary = SyncSummary()
-    moved = _rekey(session, store, at, summary)
+    moved = _rekey(session, store, at, summary, gone_reason)
     keys = None if customers is None else (customers if isinstance(customers, set) else set(customers))
     if keys is not None:
         keys |= moved
     summary.customers = None if keys is None else len(keys)
     rules = {r.name: r for r in settings.rules}
+    work = window(store, settings, since, notify)
     episodes = store_episodes(store, settings.rules, keys)
     summary.episodes = len(episodes)
     open_cases, attached = _load(session, keys)
     groups = _merge_duplicates(session, open_cases, attached, at, summary)
-    known = {(f.customer_key, f.rule, f.category, f.crossed_at): f for f in attached}
+    # One live row per episode (a unique index): a not-live twin never comes back to life.
+    known = {(f.customer_key, f.rule, f.category, f.crossed_at): f for f in sorted(attached, key=lambda f: f.live)}
     seen: set[EpisodeId] = set()
     fresh: list[Episode] = []  # the episodes that open a case, one per group at most
     opening: set[GroupKey] = set()
@@ -283,6 +353,9 @@ def sync(session: Session, store: Store, settings: Settings, customers: Iterable
                 f.count, f.closed_at, f.contact_id, f.live = ep.count, ep.closed_at, ep.contact_id, True
                 summary.refreshed += 1
             continue
+        if not work.admits(ep):
+            summary.history += 1
+            continue
         group = (ep.customer_key, ep.rule, ep.category)
         if group in groups or group in opening:
             attach.append((group, ep))
@@ -293,8 +366,9 @@ def sync(session: Session, store: Store, settings: Settings, customers: Iterable
         if f.live and (f.customer_key, f.rule, f.category, f.crossed_at) not in seen:
             f.live = False
             summary.gone += 1
+    session.flush()  # rows no longer live before rows live again (one live row per episode)
     case_of: dict[GroupKey, int] = {g: c.id for g, c in groups.items()}
-    case_of |= _open(session, store, settings, fresh, rules, at, summary)
+    case_of |= _open(session, store, settings, fresh, rules, at, summary, work)
     if attach:
         _insert(session, CaseFlag, [_flag_row(case_of[g], ep, at) for g, ep in attach])
         summary.attached = len(attach)
@@ -388,7 +462,7 @@ def _insert_cases(session: Session, rows: list[dict[str, Any]], at: datetime) ->
 
 
 def _open(session: Session, store: Store, settings: Settings, fresh: Sequence[Episode], rules: dict[str, Rule],
-          at: datetime, summary: SyncSummary) -> dict[GroupKey, int]:
+          at: datetime, summary: SyncSummary, work: Window) -> dict[GroupKey, int]:
     """Open one case per episode of ``fresh`` (routed, prioritised, due), in crossing order."""
     if not fresh:
         return {}
@@ -399,13 +473,13 @@ def _open(session: Session, store: Store, settings: Settings, fresh: Sequence[Ep
     # In slices: an import opening 180k cases never holds all their rows, events and audits at once.
     for i in range(0, len(fresh), _OPEN_SLICE):
         part = slice(i, i + _OPEN_SLICE)
-        opened |= _open_slice(session, settings, fresh[part], context[part], rules, at, due, router, summary)
+        opened |= _open_slice(session, settings, fresh[part], context[part], rules, at, due, router, summary, work)
     return opened
 
 
 def _open_slice(session: Session, settings: Settings, fresh: Sequence[Episode], context: Sequence[dict[str, Any]],
                 rules: dict[str, Rule], at: datetime, due: datetime | None, router: Router,
-                summary: SyncSummary) -> dict[GroupKey, int]:
+                summary: SyncSummary, work: Window) -> dict[GroupKey, int]:
     """``_open`` for some of the episodes, in crossing order (``router`` carries on between slices)."""
     rows = []
     routes = []
@@ -425,6 +499,9 @@ def _open_slice(session: Session, settings: Settings, fresh: Sequence[Episode], 
     for case_id, ep, row, (owner, step, why, agent) in zip(ids, fresh, rows, routes, strict=True):
         data = {"routed_by": step, "owner": owner.username if owner else None, "last_agent": agent,
                 "not_routed": why or None, "priority": row["priority"]}
+        held = work.backfill(ep) and not work.notify
+        if work.backfill(ep):
+            data["backfill"] = {"since": work.since.isoformat() if work.since else None, "notices_held": held}
         events.append({"case_id": case_id, "at": at, "actor": SYSTEM, "kind": "opened", "from_state": None,
                        "to_state": "new", "reason": f"flag {row['rule']} crossed", "data": data})
         after = {"customer_key": row["customer_key"], "rule": row["rule"], "category": row["category"],
@@ -432,6 +509,9 @@ def _open_slice(session: Session, settings: Settings, fresh: Sequence[Episode], 
                  "due_at": due_text, "owner": owner.username if owner else None}
         audits.append({"at": at, "actor": SYSTEM, "entity": "case", "entity_id": case_id, "action": "opened",
                        "before": None, "after": after})
+        if held:
+            summary.held += 1
+            continue
         notice = dict(case_id=case_id, customer_key=row["customer_key"], rule=row["rule"],
                       category=row["category"], at=at, actor=SYSTEM, state="new",
                       owner=owner.username if owner else None)

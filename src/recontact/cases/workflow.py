@@ -87,8 +87,11 @@ def record(session: Session, case: Case, *, actor: str, kind: str, at: datetime,
                            before=changed_before, after=changed_after))
 
 
-def get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
+def get_case(session: Session, case_id: int, *, lock: bool = False) -> Case:
+    """Case ``case_id``; ``lock``: its row locked until the transaction ends (``SELECT … FOR
+    UPDATE`` on PostgreSQL; on SQLite the transaction holds the write lock already:
+    ``db.write_scope``), so two changes of one case never both read it before either writes."""
+    case = session.get(Case, case_id, with_for_update=lock or None, populate_existing=lock)
     if case is None:
         raise CaseError(f"no case {case_id} (see recontact cases list)")
     return case
@@ -126,7 +129,7 @@ def transition(session: Session, case_id: int, to: str, *, actor: str, at: datet
                reason: str | None = None, resolution_code: str | None = None) -> list[CaseNotice]:
     """Move case ``case_id`` to state ``to``; CaseError when that move is not allowed."""
     check_actor(session, actor)
-    case = get_case(session, case_id)
+    case = get_case(session, case_id, lock=True)
     if to not in STATES:
         raise CaseError(f"unknown state {to!r}: states are {', '.join(STATES)}")
     allowed = TRANSITIONS[case.state]
@@ -164,7 +167,7 @@ def assign(session: Session, case_id: int, username: str | None, *, actor: str, 
            reason: str | None = None) -> list[CaseNotice]:
     """Give case ``case_id`` to ``username`` (None: unassign); the old owner stays in the history."""
     check_actor(session, actor)
-    case = get_case(session, case_id)
+    case = get_case(session, case_id, lock=True)
     user = get_user(session, username) if username is not None else None
     if user is not None and not user.active:
         raise CaseError(f"{user.username} is not active")
@@ -186,7 +189,7 @@ def escalate(session: Session, case_id: int, to: str, *, actor: str, at: datetim
     """Escalate to a senior technical resource (``senior``) or a manager (``manager``: non-technical
     decisions such as replacing equipment); ``user`` names who, else the case records the target only."""
     check_actor(session, actor)
-    case = get_case(session, case_id)
+    case = get_case(session, case_id, lock=True)
     if to not in ESCALATION_TARGETS:
         raise CaseError(f"escalate to senior (technical) or manager (non-technical decisions), not {to!r}")
     if case.state == "closed":
@@ -203,7 +206,7 @@ def escalate(session: Session, case_id: int, to: str, *, actor: str, at: datetim
 
 def add_note(session: Session, case_id: int, text: str, *, actor: str, at: datetime) -> list[CaseNotice]:
     check_actor(session, actor)
-    case = get_case(session, case_id)
+    case = get_case(session, case_id, lock=True)
     if not text.strip():
         raise CaseError("a note needs some text")
     session.add(Note(case_id=case.id, at=at, author=actor, text=text))
@@ -216,7 +219,7 @@ def log_outreach(session: Session, case_id: int, channel: str, outcome: str, *, 
                  detail: str | None = None) -> list[CaseNotice]:
     """Record one attempt to reach the customer (a call, an e-mail…) and its outcome."""
     check_actor(session, actor)
-    case = get_case(session, case_id)
+    case = get_case(session, case_id, lock=True)
     if channel not in OUTREACH_CHANNELS:
         raise CaseError(f"unknown outreach channel {channel!r}: {', '.join(OUTREACH_CHANNELS)}")
     if outcome not in OUTREACH_OUTCOMES:

@@ -66,9 +66,15 @@ def list_cmd(
     """Cases, oldest opening first: customer, rule, when the flag crossed, state, owner, due date."""
     from recontact.cases import service
 
-    rows = service.list_cases(db, _settings(config), state=state, owner=owner, overdue=overdue)
+    settings = _settings(config)
+    rows = service.list_cases(db, settings, state=state, owner=owner, overdue=overdue)
     emit_rows(rows, output, title=lambda n: plural(n, "case"), columns=LIST_COLUMNS, empty="no case",
               limit=limit, newest_first="opened_at")
+    pending = service.pending_imports(db, settings) if output is Output.table else []
+    if pending:
+        stdout.print(f"[yellow]note:[/yellow] the cases of {plural(len(pending), 'import')} "
+                     f"({', '.join(map(str, pending))}) are not open yet (stopped before they were): the next "
+                     "import, recontact cases sync or recontact worker opens them", highlight=False)
 
 
 @cases_app.command("show")
@@ -192,16 +198,29 @@ def audit_cmd(case_id: CaseArg, db: DbOpt = DEFAULT_DB, output: OutputOpt = Outp
 
 
 @cases_app.command("sync")
-def sync_cmd(db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None) -> None:
+def sync_cmd(
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Also open cases for episodes that "
+                                                   "crossed on or after this day, though older than [cases] "
+                                                   "open_within (their notices are held unless --notify).")] = None,
+    notify: Annotated[bool, typer.Option("--notify", help="Send the notices of cases --since opens.")] = False,
+    db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
+) -> None:
     """Open cases for every customer's flag episodes not yet on a case (a store filled before cases
-    existed, or after the rules changed). Running it twice opens nothing more."""
+    existed, or after the rules changed; an import stopped before its cases were open): episodes
+    still open or crossed within [cases] open_within of the latest contact. Running it twice opens
+    nothing more."""
     from recontact.cases import service
 
-    done = service.sync_cases(db, _settings(config))
+    done = service.sync_cases(db, _settings(config), since=since.date() if since else None, notify=notify)
     if output is Output.table:
+        held = f", notices of {plural(done['held'], 'case')} held (--notify sends them)" if done["held"] else ""
+        history = (f", {plural(done['history'], 'older episode')} kept as history (--since DAY opens them)"
+                   if done["history"] else "")
+        closed = (f", {plural(done['closed'], 'case')} of customers with no contact left closed"
+                  if done["closed"] else "")
         stdout.print(f"cases: {done['opened']:,} opened, {plural(done['attached'], 'flag episode')} attached to open "
                      f"cases, {plural(done['merged'], 'duplicate')} closed after merges "
-                     f"({plural(done['episodes'], 'episode')})",
+                     f"({plural(done['episodes'], 'episode')}){held}{history}{closed}",
                      highlight=False)
     else:
         _emit_case(done, output, "")

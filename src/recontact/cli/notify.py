@@ -52,6 +52,7 @@ def worker(
 
     settings = _settings(config)
     engine = _engine(db)
+    _finish_pending_cases(db, settings)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: Any) -> None:
@@ -73,6 +74,16 @@ def worker(
         stdout.print(f"worker {report.worker}: {report.delivered} delivered, {report.retried} to retry, "
                      f"{report.dead} dead-lettered" + (f", {report.lost} leases lost" if report.lost else ""),
                      highlight=False)
+
+
+def _finish_pending_cases(db: Path, settings: Any) -> None:
+    """Before delivering: open the cases of an import stopped before they were (their notices then
+    go out in this run)."""
+    from recontact.cases.service import finish_pending_cases
+
+    done = finish_pending_cases(db, settings)
+    if done is not None:
+        print(f"cases of a stopped import: {done.opened:,} opened", file=sys.stderr, flush=True)
 
 
 @notifications_app.command("list")

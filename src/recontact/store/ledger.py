@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from recontact.store.identities import Hygiene, recount_from_contacts, resolve
 from recontact.store.sql import scalar
 
 NEXT_IMPORT = "next_import_id"  # meta key: import ids are never reused, also after a removal
+CASES_DUE = "cases_due:"  # meta key prefix: an import whose cases are not opened yet (+ its id)
+EVERYONE = "all"  # a cases-due value: every customer (the import that made the store)
 
 #: The ledger's columns, in the order ``recontact imports`` lists them.
 FIELDS = ("import_id", "file", "size", "sha256", "system", "format", "options", "read", "imported",
@@ -111,3 +114,25 @@ def remove_import_rows(con: duckdb.DuckDBPyConnection, import_id: int, hygiene: 
     recount_from_contacts(con)
     resolve(con, hygiene)
     return rows[0]
+
+
+def mark_cases_due(con: duckdb.DuckDBPyConnection, import_id: int, history_from: int | None) -> None:
+    """Record, inside the import's own transaction, that import ``import_id``'s cases are due:
+    the customers it touched are its contacts' keys and those of the key-history rows from
+    ``history_from`` on (None: every customer, for the import that made the store). Whoever
+    writes next opens them (``cases.service.finish_pending``) and clears the mark, so a kill -9
+    between the import's commit and its cases loses no case."""
+    con.execute("INSERT INTO meta VALUES (?, ?)",
+                [f"{CASES_DUE}{int(import_id)}", EVERYONE if history_from is None else str(int(history_from))])
+
+
+def cases_due(con: duckdb.DuckDBPyConnection) -> dict[int, int | None]:
+    """The imports whose cases are due: import id -> key-history row it started at (None: everyone)."""
+    rows = con.execute("SELECT key, value FROM meta WHERE starts_with(key, ?)", [CASES_DUE]).fetchall()
+    return {int(k[len(CASES_DUE):]): None if v == EVERYONE else int(v) for k, v in rows}
+
+
+def clear_cases_due(con: duckdb.DuckDBPyConnection, import_ids: Iterable[int]) -> None:
+    """Forget the marks of imports whose cases are open now."""
+    for import_id in import_ids:
+        con.execute("DELETE FROM meta WHERE key = ?", [f"{CASES_DUE}{int(import_id)}"])

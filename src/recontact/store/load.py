@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -55,6 +55,8 @@ from recontact.store.stage import (
 __all__ = ["ImportSummary", "Progress", "import_file"]
 
 EVENT_LOG_DOCS = "docs/importing.md#event-logs"
+#: ``before_commit(con, import_id)``: the caller's writes inside the import's transaction.
+BeforeCommit = Callable[[duckdb.DuckDBPyConnection, int], None]
 
 
 @dataclass
@@ -255,11 +257,13 @@ def _already(summary: ImportSummary, earlier: dict[str, Any]) -> ImportSummary:
 
 def import_file(store: Store, path: Path, importer: ModuleType, options: ImportOptions, *,
                 system: str | None = None, hygiene: Hygiene | None = None,
-                progress: Progress | None = None, preload: tuple[str, ...] = ()) -> ImportSummary:
+                progress: Progress | None = None, preload: tuple[str, ...] = (),
+                before_commit: BeforeCommit | None = None) -> ImportSummary:
     """Import one file into the store, atomically and idempotently; see the module docstring.
 
     ``preload``: modules the caller needs after the import (e.g. the cases layer's), imported in a
-    side thread while DuckDB reads the file.
+    side thread while DuckDB reads the file. ``before_commit(con, import_id)`` adds the caller's
+    own writes to the import's transaction (e.g. that its cases are due: ``ledger.mark_cases_due``).
 
     A file mixing CRLF and LF line ends (which DuckDB's reader refuses) is read from a temporary
     copy beside the store with every CRLF made LF: same lines, same line numbers.
@@ -270,32 +274,34 @@ def import_file(store: Store, path: Path, importer: ModuleType, options: ImportO
     """
     with plain_file(path, store.path.parent, options.encoding) as plain:
         summary = _import_plain(store, path, plain.path, importer, options, replace(options, encoding=plain.encoding),
-                                system, hygiene or Hygiene(), progress, preload)
+                                system, hygiene or Hygiene(), progress, preload, before_commit)
     summary.notes[:0] = plain.notes
     return summary
 
 
 def _import_plain(store: Store, path: Path, plain: Path, importer: ModuleType, options: ImportOptions,
                   scan_options: ImportOptions, system: str | None, hygiene: Hygiene,
-                  progress: Progress | None, preload: tuple[str, ...]) -> ImportSummary:
+                  progress: Progress | None, preload: tuple[str, ...],
+                  before_commit: BeforeCommit | None = None) -> ImportSummary:
     """``import_file`` of ``path`` whose plain bytes are at ``plain``, read with ``scan_options``."""
     scan: Scan = importer.scan(store.con, plain, scan_options)
     if not mixed_line_ends(plain, head_only=True):
         try:
-            return _import(store, path, plain, scan, importer, options, system, hygiene, progress, preload)
+            return _import(store, path, plain, scan, importer, options, system, hygiene, progress, preload,
+                           before_commit)
         except UnreadableLineEnds:
             if not mixed_line_ends(plain):
                 raise
     with lf_copy(plain, store.path.parent) as copy:
         summary = _import(store, path, copy, importer.scan(store.con, copy, scan_options), importer, options, system,
-                          hygiene, progress, preload)
+                          hygiene, progress, preload, before_commit)
     summary.notes.append("the file mixes CRLF and LF line ends: read with every line end as LF")
     return summary
 
 
 def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: ModuleType, options: ImportOptions,
             system: str | None, hygiene: Hygiene, progress: Progress | None,
-            preload: tuple[str, ...]) -> ImportSummary:
+            preload: tuple[str, ...], before_commit: BeforeCommit | None = None) -> ImportSummary:
     """``import_file`` of ``path``, whose bytes are read from ``bytes_from`` as ``scan`` says."""
     con = store.con
     file = str(path)
@@ -375,6 +381,8 @@ def _import(store: Store, path: Path, bytes_from: Path, scan: Scan, importer: Mo
             "duplicates": summary.duplicates, "conflicts": summary.conflicts, "rejected": summary.rejected,
             "skipped": summary.skipped, "folded": summary.folded, "unidentified": summary.unidentified,
         })
+        if before_commit is not None:
+            before_commit(con, import_id)
         # Dropped before the commit: after it, nothing slow is left (a Ctrl-C then would stop a
         # statement of an import that has already landed, and the user would be told otherwise).
         _drop_work_tables(con, scan)
