@@ -1,14 +1,20 @@
 """Benchmark: recontact as a user runs it (fresh processes) against plain DuckDB doing the same work.
 
-Usage: python bench/bench.py [--sizes 1M,year,10M] [--workdir bench/out] [--repeat 3]
+Usage: python bench/bench.py [--sizes 1M,year,10M] [--shapes desk,phones] [--workdir bench/out] [--repeat 3]
 
 Sizes are contact counts (``1000000``, ``1M``, ``10M``) or ``year`` (2.2M contacts over 364 days).
-For each size it generates a synthetic desk (cached under the workdir), then times, each command
-in a fresh process, wall clock and peak RSS (``os.wait4``: the child's own maximum resident set):
+Shapes: ``desk`` (``recontact generate``: 24 columns, the bench's own desk) and ``phones``
+(``bench/phones_desk.py``: 200,000 customers, each phone in up to six spellings, mixed-case
+e-mails, 13 columns). For each shape and size it generates the desk (cached under the workdir),
+then times, each command in a fresh process, wall clock and peak RSS (``os.wait4``: the child's
+own maximum resident set):
 
 * import:   ``recontact import FILE`` vs DuckDB's bare ``CREATE TABLE AS SELECT * FROM read_csv``
             of the same file (target ratio <= 2); as a user runs it (the cases of new flag episodes
-            opened), and again with ``[cases] open_on_import = false`` (the contacts alone);
+            opened, default ``[cases] open_within``), and again with ``[cases] open_on_import =
+            false`` (the contacts alone); rows per second beside each (a ratio to the bare load
+            flatters a wide file); the cases step on its own (import with cases less the contacts
+            alone, each round against its own bare load: target <= 0.25 at the year);
 * flags:    ``recontact flags --output json`` vs a hand-written DuckDB episode query for both default
             rules writing the same JSON (target <= 1.5); the two outputs must be equal;
 * --help:   ``recontact --help`` vs ``python -c "import typer"`` (target <= 3);
@@ -206,20 +212,32 @@ def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
-def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
+def desk_csv(shape: str, n: int, workdir: Path) -> Path:
+    """The generated desk of ``shape`` and ``n`` contacts (cached in the workdir)."""
     from recontact import samples
 
-    csv = workdir / f"desk-{n}.csv"
+    csv = workdir / (f"desk-{n}.csv" if shape == "desk" else f"{shape}-{n}.csv")
     if not csv.exists():
-        print(f"  generating {n:,} contacts -> {csv}", flush=True)
+        print(f"  generating {n:,} contacts ({shape}) -> {csv}", flush=True)
         started = time.perf_counter()
-        samples.write_csv(csv, n)
+        if shape == "desk":
+            samples.write_csv(csv, n)
+        else:
+            sys.path.insert(0, str(Path(__file__).parent))
+            import phones_desk
+
+            phones_desk.write_csv(csv, n)
         print(f"  generated in {time.perf_counter() - started:.1f} s", flush=True)
+    return csv
+
+
+def bench_size(n: int, workdir: Path, repeat: int, shape: str = "desk") -> dict[str, Any]:
+    csv = desk_csv(shape, n, workdir)
     config = workdir / "bench.toml"
     config.write_text(f'timezone = "{TIMEZONE}"\n')
     env = {**os.environ, "RECONTACT_CONFIG": str(config), "RECONTACT_CACHE_DIR": str(workdir / "cache")}
     load = os.getloadavg()[0]
-    out: dict[str, Any] = {"n": n, "load": load}
+    out: dict[str, Any] = {"n": n, "load": load, "shape": shape}
 
     bare_db = workdir / f"bare-{n}.duckdb"
     db = workdir / f"store-{n}.duckdb"
@@ -246,7 +264,12 @@ def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, Any]:
                bare_rss=bare.peak_rss, import_cpu=imp.cpu, bare_cpu=bare.cpu, cases=_cases_opened(summary),
                contacts_s=only.seconds, contacts_cpu=only.cpu, contacts_rss=max(r.peak_rss for r in onlys),
                import_rounds=[i.seconds / b.seconds for i, b in zip(imports, bares, strict=True)],
-               contacts_rounds=[o.seconds / b.seconds for o, b in zip(onlys, bares, strict=True)])
+               contacts_rounds=[o.seconds / b.seconds for o, b in zip(onlys, bares, strict=True)],
+               cases_rounds=[(i.seconds - o.seconds) / b.seconds
+                             for i, o, b in zip(imports, onlys, bares, strict=True)],
+               cases_cpu_rounds=[(i.cpu - o.cpu) / b.cpu for i, o, b in zip(imports, onlys, bares, strict=True)],
+               import_cpu_rounds=[i.cpu / b.cpu for i, b in zip(imports, bares, strict=True)],
+               contacts_cpu_rounds=[o.cpu / b.cpu for o, b in zip(onlys, bares, strict=True)])
 
     ours_json, base_json = workdir / f"flags-{n}.json", workdir / f"flags-baseline-{n}.json"
     run([RECONTACT, "flags", "--db", str(db), "--output", "json"], env, ours_json)  # warms the SQL cache
@@ -317,17 +340,20 @@ def rounds(ratios: list[float]) -> str:
 
 def report(r: dict[str, Any]) -> None:
     n = r["n"]
-    print(f"\n{n:,} contacts (load average {r['load']:.1f} at start)")
+    print(f"\n{n:,} contacts, {r['shape']} (load average {r['load']:.1f} at start)")
     print(f"  import    recontact {r['import_s']:7.2f} s ({n / r['import_s']:>9,.0f} rows/s)   bare read_csv "
-          f"{r['bare_s']:6.2f} s   ratio {r['import_s'] / r['bare_s']:4.2f} (<= 2)   peak RSS {gib(r['import_rss'])}"
-          f" (bare {gib(r['bare_rss'])})")
+          f"{r['bare_s']:6.2f} s ({n / r['bare_s']:>9,.0f} rows/s)   ratio {r['import_s'] / r['bare_s']:4.2f} (<= 2)   "
+          f"peak RSS {gib(r['import_rss'])} (bare {gib(r['bare_rss'])})")
     print(f"            CPU time  {r['import_cpu']:7.2f} s   bare read_csv {r['bare_cpu']:6.2f} s   ratio "
           f"{r['import_cpu'] / r['bare_cpu']:4.2f}   ({r['cases']})")
-    print(f"  import without opening cases {r['contacts_s']:7.2f} s   ratio {r['contacts_s'] / r['bare_s']:4.2f}   "
-          f"CPU {r['contacts_cpu']:6.2f} s   ratio {r['contacts_cpu'] / r['bare_cpu']:4.2f}   peak RSS "
-          f"{gib(r['contacts_rss'])}")
-    print(f"            each round against its own bare load: import {rounds(r['import_rounds'])}; contacts only "
-          f"{rounds(r['contacts_rounds'])}")
+    print(f"  import without opening cases {r['contacts_s']:7.2f} s ({n / r['contacts_s']:>9,.0f} rows/s)   ratio "
+          f"{r['contacts_s'] / r['bare_s']:4.2f}   CPU {r['contacts_cpu']:6.2f} s   ratio "
+          f"{r['contacts_cpu'] / r['bare_cpu']:4.2f}   peak RSS {gib(r['contacts_rss'])}")
+    print(f"            each round against its own bare load, wall: import {rounds(r['import_rounds'])}; contacts "
+          f"only {rounds(r['contacts_rounds'])}")
+    print(f"            CPU: import {rounds(r['import_cpu_rounds'])}; contacts only {rounds(r['contacts_cpu_rounds'])}")
+    print(f"  cases step on its own (import less contacts only) / bare load: wall {rounds(r['cases_rounds'])} "
+          f"(<= 0.25 at the year); CPU {rounds(r['cases_cpu_rounds'])}")
     print(f"  flags     recontact {r['flags_s']:7.2f} s   hand-written SQL {r['flags_base_s']:6.2f} s   ratio "
           f"{r['flags_s'] / r['flags_base_s']:4.2f} (<= 1.5)   peak RSS {gib(r['flags_rss'])}   "
           f"{r['flags']:,} flags, {r['open']:,} open, equal")
@@ -341,13 +367,18 @@ def main() -> int:
     parser.add_argument("--sizes", default="1M,10M", help="comma-separated: 1000000, 1M, year (2.2M), 10M")
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out")
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (best is kept)")
+    parser.add_argument("--shapes", default="desk,phones", help="comma-separated: desk (recontact generate), "
+                                                               "phones (bench/phones_desk.py)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     h = bench_help(max(args.repeat, 5))
     print(f"--help      recontact {h['help_s']:.3f} s   python -c 'import typer' {h['typer_s']:.3f} s   "
           f"ratio {h['help_s'] / h['typer_s']:4.2f} (<= 3)", flush=True)
-    for size in args.sizes.split(","):
-        report(bench_size(parse_size(size), args.workdir, args.repeat))
+    for shape in args.shapes.split(","):
+        if shape not in ("desk", "phones"):
+            parser.error(f"unknown shape {shape!r}: desk or phones")
+        for size in args.sizes.split(","):
+            report(bench_size(parse_size(size), args.workdir, args.repeat, shape))
     return 0
 
 

@@ -7,7 +7,10 @@ DuckDB store (the one flag definition, ``rules/batch.py``) and, oldest crossing 
 * an episode already attached to a case is refreshed (count, ``closed_at``);
 * a new episode is attached to the customer's open case for the rule (and category, for a
   same-category rule) when there is one — any state but ``closed`` — else it opens a new case
-  whose ``opened_at`` is its crossing time; routing picks the owner, the SLA the due date.
+  whose ``opened_at`` is its crossing time; routing picks the owner, the SLA the due date;
+* but only a new episode in the :class:`Window` becomes work: still open at the store's latest
+  contact L, or crossed after L - ``[cases] open_within``; older ones stay history (``since``
+  opens them on purpose, their notices held unless ``notify``).
 
 Identity follows the store's key history: before anything else, cases and attached episodes of a
 key that no longer exists move to the key it lives on as (``current_key``: merges; a split keeps
@@ -15,9 +18,11 @@ the key). When a merge leaves one customer with two open cases for one rule (and
 later-opened one is closed as ``duplicate`` (``merged_into_id``) and its episodes move to the
 earlier. An attached episode that no longer exists (re-resolution moved its contacts) stays on
 the case with ``live`` false, and the case's ``opened_at`` becomes its earliest live episode's
-crossing. So importing a year in monthly files opens the same cases as importing it at once.
+crossing. The open cases of a key that identifies no one any more (its contacts were removed)
+are closed (``customer_gone``).
 
-Everything is one transaction of the cases store; listeners (:mod:`recontact.cases.hooks`) are
+Everything is one transaction of the cases store, under the sync lock (``db.write_scope``); a
+unique index keeps one live ``case_flags`` row per episode; listeners (:mod:`recontact.cases.hooks`) are
 told about each opened and assigned case inside it.
 """
 
