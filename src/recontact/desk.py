@@ -200,6 +200,8 @@ def _open_cases(make_hook: Callable[[], Any], store: Store, import_id: int) -> l
     history = (f"; {plural(done.history, 'older episode')} kept as history ([cases] open_within; "
                "recontact cases sync --since DAY opens them)" if done.history else "")
     closed = f"; {plural(done.closed, 'case')} of customers with no contact left closed" if done.closed else ""
+    if done.reopened:
+        closed += f"; {plural(done.reopened, 'case')} of customers whose contacts came back reopened"
     return [*hook.notes, f"cases: {done.opened:,} opened, {plural(done.attached, 'flag episode')} attached to open "
             f"cases ({plural(done.episodes, 'episode')} of {who} evaluated){history}{closed}"]
 

@@ -308,9 +308,13 @@ def show_case(db: Path, settings: Settings, case_id: int, *, now: datetime | Non
     customer: dict[str, Any] = {"contacts": [], "flags": []}
     if store_exists(db):
         from recontact.desk import customer_timeline
+        from recontact.errors import UnknownCustomerError
 
-        customer = customer_timeline(db, settings, f"C{case.customer_key}")
-        row["identifiers"] = customer["identifiers"]
+        try:
+            customer = customer_timeline(db, settings, f"C{case.customer_key}")
+            row["identifiers"] = customer["identifiers"]
+        except UnknownCustomerError:  # no contact left (its import was removed): the case's own history
+            pass
     out = {
         **row, "escalated_user": escalated_user, "merged_into": case.merged_into_id,
         "case_flags": [{"rule": f.rule, "category": f.category, "crossed_at": _local(f.crossed_at, tz),

@@ -86,6 +86,7 @@ class SyncSummary:
     rekeyed: int = 0  # cases moved to the key their customer lives on as
     merged: int = 0  # duplicate open cases closed into another after a merge
     closed: int = 0  # open cases closed because their customer has no contact left
+    reopened: int = 0  # such cases reopened: the same contacts were imported again
     history: int = 0  # new episodes left as history: closed, and crossed before the window (open_within)
     held: int = 0  # cases opened from history (``since``) whose notices were held
     notices: list[CaseNotice] = field(default_factory=list)
@@ -350,9 +351,10 @@ def sync(session: Session, store: Store, settings: Settings, customers: Iterable
     fresh: list[Episode] = []  # the episodes that open a case, one per group at most
     opening: set[GroupKey] = set()
     attach: list[tuple[GroupKey, Episode]] = []
+    returning = _returning(session) if episodes else {}
     for ep in episodes:
         seen.add(ep.ident)
-        f = known.get(ep.ident)
+        f = _revive(session, returning, groups, ep, at, summary, settings) or known.get(ep.ident)
         if f is not None:
             if (f.count, f.closed_at, f.contact_id, f.live) != (ep.count, ep.closed_at, ep.contact_id, True):
                 f.count, f.closed_at, f.contact_id, f.live = ep.count, ep.closed_at, ep.contact_id, True
@@ -381,6 +383,49 @@ def sync(session: Session, store: Store, settings: Settings, customers: Iterable
     _refresh_opened_at(session, [c for c in groups.values()], at)
     hooks.dispatch(session, summary.notices, settings, lambda keys: store_identifiers(store, keys))
     return summary
+
+
+def _returning(session: Session) -> dict[tuple[str, str | None, datetime, str | None], CaseFlag]:
+    """The episodes of cases closed because their customer had no contact left (an import was
+    removed), by what names the episode whatever the customer's key: rule, category, crossing and
+    the crossing contact's id. Importing the same contacts again brings them back."""
+    rows = session.scalars(select(CaseFlag).join(Case, CaseFlag.case_id == Case.id)
+                           .where(Case.state == "closed", Case.resolution_code == GONE_CODE))
+    return {(f.rule, f.category, f.crossed_at, f.contact_id): f for f in rows if f.contact_id is not None}
+
+
+def _revive(session: Session, returning: dict[tuple[str, str | None, datetime, str | None], CaseFlag],
+            groups: dict[GroupKey, Case], ep: Episode, at: datetime, summary: SyncSummary,
+            settings: Settings) -> CaseFlag | None:
+    """When ``ep`` is an episode of a case closed as ``customer_gone`` (the same contacts imported
+    again after their import was removed), that case — not a new one — takes it: moved to the
+    customer's key now, reopened as ``new`` (due from now), the episode live again. Returns its
+    case flag (None: not such an episode, or the customer has an open case for the group)."""
+    f = returning.pop((ep.rule, ep.category, ep.crossed_at, ep.contact_id), None)
+    if f is None:
+        return None
+    group = (ep.customer_key, ep.rule, ep.category)
+    case = f.case
+    if groups.get(group) is case:  # reopened by an earlier episode of this sync
+        f.customer_key = ep.customer_key
+        return f
+    if group in groups:
+        return None
+    before = snapshot(case)
+    old = case.customer_key
+    if old != ep.customer_key:
+        case.customer_key = ep.customer_key
+        session.execute(update(CaseFlag).where(CaseFlag.case_id == case.id).values(customer_key=ep.customer_key))
+    case.state, case.resolution_code, case.closed_at = "new", None, None
+    case.due_at = due_after("new", at, settings.cases)
+    case.updated_at = at
+    f.customer_key = ep.customer_key
+    _event(session, case, "reopened", at, before, from_state="closed", to_state="new",
+           reason=f"the customer's contacts were imported again (as C{ep.customer_key}, was C{old})",
+           data={"from": old, "to": ep.customer_key})
+    groups[group] = case
+    summary.reopened += 1
+    return f
 
 
 def store_identifiers(store: Store, keys: Sequence[int]) -> dict[int, list[str]]:
