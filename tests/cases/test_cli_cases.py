@@ -126,3 +126,21 @@ def test_open_top_opens_cases_for_the_weeks_top_callers_without_one(cases_db: Ca
     assert set(by_key) == {o["customer_key"] for o in out["opened"]}
     second = out["opened"][0]["customer_key"]  # 3 calls, the latest at T0 + 2 days
     assert by_key[second]["opened_at"] == (T0 + timedelta(days=2)).isoformat()
+
+
+def test_cases_route_owns_every_open_case_opened_before_any_user(cases_db: CasesDb, tmp_path: Path) -> None:
+    """Issue 24 §6: cases opened before any user existed stay unassigned until ``cases route`` (or
+    ``cases sync --as``) routes them; a pool of one then owns every open case."""
+    db = str(cases_db.db)
+    rows = calls(T0, 5, "a") + calls(T0, 5, "b", phone="4155550102") + calls(T0, 5, "c", phone="4155550103")
+    run("import", str(write_csv(tmp_path / "jan.csv", rows)), "--db", db, "--source", "csv")
+    cases = json.loads(run("cases", "list", "--db", db, "-o", "json"))
+    assert len(cases) == 3 and {c["owner"] for c in cases} == {None}
+    run("cases", "users", "add", "liz", "--role", "liaison", "--pool", "--db", db, "--as", "root")
+    done = json.loads(run("cases", "route", "--db", db, "--as", "root", "-o", "json"))
+    assert done == {"routed": 3, "unrouted": 0}
+    assert {c["owner"] for c in json.loads(run("cases", "list", "--db", db, "-o", "json"))} == {"liz"}
+    audit = json.loads(run("cases", "audit", str(cases[0]["case_id"]), "--db", db, "-o", "json"))
+    assert (audit[-1]["actor"], audit[-1]["action"], audit[-1]["after"]) == ("root", "assigned", {"owner": "liz"})
+    again = json.loads(run("cases", "sync", "--db", db, "--as", "root", "-o", "json"))
+    assert again["routed"] == 0 and again["opened"] == 0

@@ -127,12 +127,13 @@ def finish_pending_cases(db: Path, settings: Settings, *, now: datetime | None =
 
 
 def sync_cases(db: Path, settings: Settings, *, now: datetime | None = None, since: date | None = None,
-               notify: bool = False) -> dict[str, Any]:
+               notify: bool = False, actor: str | None = None) -> dict[str, Any]:
     """``recontact cases sync``: every customer's flag episodes -> cases (for a store filled before
     cases existed, or after the rules or identity settings changed; also every import whose cases
     are due). ``since``: also open cases for episodes that crossed on or after that day (in the
     reporting time zone) though they are older than ``[cases] open_within``, their notices held
-    unless ``notify``. Counts of what it did."""
+    unless ``notify``. ``actor`` (``--as``): then every open case without an owner is routed
+    (:func:`route_open_cases`). Counts of what it did."""
     from recontact.desk import open_for_reading, report_settings
     from recontact.store import ledger
 
@@ -143,8 +144,51 @@ def sync_cases(db: Path, settings: Settings, *, now: datetime | None = None, sin
             start = datetime.combine(since, time(0), tz)
         due = sorted(ledger.cases_due(store.con))
         summary = sync_store(store, db, settings, None, now=now, since=start, notify=notify)
+        routed = route_open_cases(store, db, settings, actor=actor, now=now) if actor else None
     clear_pending(db, settings, due)
-    return summary.as_dict()
+    return summary.as_dict() | ({"routed": routed["routed"]} if routed else {})
+
+
+def route_open_cases(store: Store, db: Path, settings: Settings, *, actor: str,
+                     now: datetime | None = None) -> dict[str, Any]:
+    """Route every open case that has no owner (opened before any user existed, or when every
+    pool member was at capacity) by ``[routing]``, as a new case is: ``{"routed": n, "unrouted":
+    m}``. Each routed case records an ``assigned`` event by ``actor`` and tells the listeners."""
+    from recontact.cases.routing import Candidate, Router, store_context
+
+    at = _now(now)
+    rules = {r.name: r for r in settings.rules}
+    engine = open_engine(db)
+    with write_scope(engine, sync_lock=True) as session:
+        cases = list(session.scalars(select(Case).where(Case.owner_id.is_(None), Case.state.in_(workflow.OPEN_STATES))
+                                     .order_by(Case.opened_at, Case.id)))
+        if not cases:
+            return {"routed": 0, "unrouted": 0}
+        router = Router(session, settings.routing)
+        notices: list[CaseNotice] = []
+        unrouted = 0
+        for case, known in zip(cases, store_context(store, [(c.customer_key, c.opened_at) for c in cases]),
+                               strict=True):
+            owner, step, _why = router.route(Candidate(case.customer_key, rules.get(case.rule), case.opened_at,
+                                                       case.contact_count, **known))
+            if owner is None:
+                unrouted += 1
+                continue
+            before = workflow.snapshot(case)
+            case.owner_id, case.owner, case.routed_by, case.updated_at = owner.id, owner, step, at
+            workflow.record(session, case, actor=actor, kind="assigned", at=at, before=before,
+                            reason=f"routed by {step}", data={"from": None, "to": owner.username})
+            notices.append(workflow.notice(case, "assigned", actor, at, detail={"routed_by": step}))
+        hooks.dispatch(session, notices, settings, lambda keys: store_identifiers(store, keys))
+    return {"routed": len(notices), "unrouted": unrouted}
+
+
+def route_cases(db: Path, settings: Settings, *, actor: str, now: datetime | None = None) -> dict[str, Any]:
+    """``recontact cases route``: :func:`route_open_cases` on the store at ``db``."""
+    from recontact.desk import open_for_reading
+
+    with open_for_reading(db, settings) as store:
+        return route_open_cases(store, db, settings, actor=actor, now=now)
 
 
 class ImportHook:

@@ -203,6 +203,8 @@ def sync_cmd(
                                                    "crossed on or after this day, though older than [cases] "
                                                    "open_within (their notices are held unless --notify).")] = None,
     notify: Annotated[bool, typer.Option("--notify", help="Send the notices of cases --since opens.")] = False,
+    actor: Annotated[str | None, typer.Option("--as", help="Also route every open case without an owner, "
+                                                           "recorded as done by this user.")] = None,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
     """Open cases for every customer's flag episodes not yet on a case (a store filled before cases
@@ -211,7 +213,8 @@ def sync_cmd(
     nothing more."""
     from recontact.cases import service
 
-    done = service.sync_cases(db, _settings(config), since=since.date() if since else None, notify=notify)
+    done = service.sync_cases(db, _settings(config), since=since.date() if since else None, notify=notify,
+                              actor=actor)
     if output is Output.table:
         held = f", notices of {plural(done['held'], 'case')} held (--notify sends them)" if done["held"] else ""
         history = (f", {plural(done['history'], 'older episode')} kept as history (--since DAY opens them)"
@@ -220,10 +223,22 @@ def sync_cmd(
                   if done["closed"] else "")
         stdout.print(f"cases: {done['opened']:,} opened, {plural(done['attached'], 'flag episode')} attached to open "
                      f"cases, {plural(done['merged'], 'duplicate')} closed after merges "
-                     f"({plural(done['episodes'], 'episode')}){held}{history}{closed}",
+                     f"({plural(done['episodes'], 'episode')}){held}{history}{closed}"
+                     + (f", {plural(done['routed'], 'unowned case')} routed" if "routed" in done else ""),
                      highlight=False)
     else:
         _emit_case(done, output, "")
+
+
+@cases_app.command("route")
+def route_cmd(actor: ActorOpt = None, db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table,
+              config: ConfigOpt = None) -> None:
+    """Route every open case without an owner by [routing] (cases opened before any user existed,
+    or while the pool was full)."""
+    from recontact.cases import service
+
+    done = service.route_cases(db, _settings(config), actor=_actor(actor))
+    _emit_case(done, output, f"{plural(done['routed'], 'case')} routed, {done['unrouted']:,} still without an owner")
 
 
 @cases_app.command("open-top")

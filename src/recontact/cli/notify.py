@@ -81,7 +81,12 @@ def _finish_pending_cases(db: Path, settings: Any) -> None:
     go out in this run)."""
     from recontact.cases.service import finish_pending_cases
 
-    done = finish_pending_cases(db, settings)
+    try:
+        done = finish_pending_cases(db, settings)
+    except Exception as e:  # the notices already queued still go out
+        first = (str(e).splitlines() or [type(e).__name__])[0]
+        print(f"note: the cases of a stopped import are not open yet ({first})", file=sys.stderr, flush=True)
+        return
     if done is not None:
         print(f"cases of a stopped import: {done.opened:,} opened", file=sys.stderr, flush=True)
 
