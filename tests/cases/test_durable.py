@@ -63,7 +63,9 @@ def _holds_sync_lock(cases: CasesDb) -> bool:
         with engine.connect() as con:
             key = cases_db_module.SYNC_LOCK_KEY
             held = con.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                                       "AND classid = :hi AND objid = :lo"),
+                                       "AND classid = :hi AND objid = :lo "
+                                       "AND database = (SELECT oid FROM pg_database "
+                                       "WHERE datname = current_database())"),
                                {"hi": key >> 32, "lo": key & 0xFFFFFFFF}).scalar()
             return bool(held)
     finally:
@@ -126,6 +128,8 @@ def test_cases_sync_and_the_worker_finish_a_stopped_import(cases_db: CasesDb, tm
     db = cases_db.db
     assert subprocess.run(_import(db, first), capture_output=True, timeout=300).returncode == 0
     _kill_in_cases_step(cases_db, _import(db, year))
+    with open_store(db, read_only=True) as store:
+        assert list(cases_due(store.con)) == [2]  # killed after the import's commit
     args = ["cases", "sync"] if command == "sync" else ["worker", "--once"]
     done = subprocess.run([sys.executable, "-m", "recontact.cli", *args, "--db", str(db)], capture_output=True,
                           text=True, timeout=300)

@@ -103,12 +103,31 @@ def _instant(epoch_us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=epoch_us)
 
 
-def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int] | None) -> list[Episode]:
+def recent_callers(store: Store, rules: Sequence[Rule], work: Window) -> set[int] | None:
+    """A superset of the customers who may have an episode in ``work`` (None: everyone may): an
+    episode still open at the latest contact L has at least the rule's ``min_contacts`` in the
+    rule's window before L, one that crossed after ``work.after`` has them in the window before
+    its crossing; so every such customer has that many contacts after ``work.after`` less twice
+    the longest window. One cheap count, so that the episode query runs on those customers'
+    contacts only (a year at 1M contacts: 9k of 526k customers, 15% of the contacts)."""
+    if work.after is None or work.since is not None or not rules:
+        return None
+    cutoff = work.after - 2 * max(r.window for r in rules)
+    least = min(r.min_contacts for r in rules)
+    rows = store.con.execute(
+        "SELECT customer_key FROM contacts WHERE customer_key IS NOT NULL AND started_at > ? "
+        "GROUP BY customer_key HAVING count(*) >= ?", [cutoff, least]).fetchnumpy()["customer_key"]
+    return set(rows.tolist())
+
+
+def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int] | None, *,
+                   narrow: bool = False) -> list[Episode]:
     """Every flag episode of ``rules`` for ``customers`` (None: everyone), oldest crossing first.
 
     The one flag definition (``rules/batch.py``), compiled once by Ibis and then answered from the
     compiled-SQL cache (engines/compiled.py): an import must not pay Ibis' compile time. The
-    customers are a temporary table the compiled SQL joins to."""
+    customers are a temporary table the compiled SQL joins to (when few, or ``narrow``: a small
+    share of the store's contacts)."""
     import json
 
     from recontact.engines.compiled import cached_sql
@@ -119,7 +138,7 @@ def store_episodes(store: Store, rules: Sequence[Rule], customers: Iterable[int]
     wanted = customers if customers is None or isinstance(customers, set) else set(customers)
     # Many customers (a first import touches them all): every episode, filtered here, costs the
     # same query without a join to a table of keys.
-    narrowed = wanted is not None and len(wanted) <= _WHOLESALE
+    narrowed = wanted is not None and (narrow or len(wanted) <= _WHOLESALE)
     if narrowed:
         import numpy as np
 
@@ -326,6 +345,22 @@ def window(store: Store, settings: Settings, since: datetime | None = None, noti
     return Window(after, since, notify)
 
 
+def _episodes(store: Store, rules: Sequence[Rule], keys: set[int] | None, work: Window,
+              attached: Sequence[CaseFlag]) -> list[Episode]:
+    """The episodes a sync needs: every episode of ``keys`` (None: everyone) that may be in the
+    window (:func:`recent_callers`) or belongs to a customer with attached episodes (refreshed, or
+    found gone). Evaluating few customers, or a window covering most, evaluates ``keys`` whole."""
+    if keys is not None and len(keys) <= _WHOLESALE:
+        return store_episodes(store, rules, keys)
+    recent = recent_callers(store, rules, work)
+    if recent is None:
+        return store_episodes(store, rules, keys)
+    wanted = recent | {f.customer_key for f in attached}
+    if keys is not None:
+        wanted &= keys
+    return store_episodes(store, rules, wanted, narrow=True)
+
+
 def sync(session: Session, store: Store, settings: Settings, customers: Iterable[int] | None = None, *,
          at: datetime, since: datetime | None = None, notify: bool = False,
          gone_reason: str = GONE_REASON) -> SyncSummary:
@@ -341,9 +376,9 @@ def sync(session: Session, store: Store, settings: Settings, customers: Iterable
     summary.customers = None if keys is None else len(keys)
     rules = {r.name: r for r in settings.rules}
     work = window(store, settings, since, notify)
-    episodes = store_episodes(store, settings.rules, keys)
-    summary.episodes = len(episodes)
     open_cases, attached = _load(session, keys)
+    episodes = _episodes(store, settings.rules, keys, work, attached)
+    summary.episodes = len(episodes)
     groups = _merge_duplicates(session, open_cases, attached, at, summary)
     # One live row per episode (a unique index): a not-live twin never comes back to life.
     known = {(f.customer_key, f.rule, f.category, f.crossed_at): f for f in sorted(attached, key=lambda f: f.live)}
