@@ -4,20 +4,31 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The lock file: exact versions of every dependency, so a fresh machine and CI install what was tested.
 CONSTRAINTS := constraints.txt
+# pipefail: a failed pip fails the step even though its output goes through the filter below.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# The install says what it does and shows pip's errors, nothing else: a machine's pip configuration
+# may name package indexes or wheel folders that do not exist there, and pip warns once per index
+# and package about each ("WARNING: Location '…' is ignored"); those lines are dropped.
+PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip
+QUIET := { grep -v -E "^WARNING: (Location '.*' is ignored: it is neither a file nor a directory\.|Skipping .* due to invalid metadata entry)" >&2 || true; }
 
 .PHONY: demo test lint bench contract lock clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	@echo "make: creating $(VENV) (Python virtual environment)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install -q --upgrade pip 2>&1 | $(QUIET)
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(BIN)/pip install -q -c $(CONSTRAINTS) -e .
-	touch $@
+	@echo "make: installing recontact and its dependencies into $(VENV) (versions from $(CONSTRAINTS))"
+	@$(PIP) install -q -c $(CONSTRAINTS) -e . 2>&1 | $(QUIET)
+	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(BIN)/pip install -q -c $(CONSTRAINTS) -e '.[dev]'
-	touch $@ $(VENV)/.installed
+	@echo "make: installing recontact, its dependencies and the test tools into $(VENV) (versions from $(CONSTRAINTS))"
+	@$(PIP) install -q -c $(CONSTRAINTS) -e '.[dev]' 2>&1 | $(QUIET)
+	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed  ## install, then build a demo store and show the chronic callers
 	$(BIN)/recontact demo

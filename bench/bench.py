@@ -95,7 +95,9 @@ def flags_sql(where: str = "") -> str:
     return f"""
     WITH c AS (
       SELECT customer_key, category, started_at, coalesce(contact_id, content_hash) AS cid
-      FROM contacts WHERE direction = 'inbound' AND customer_key IS NOT NULL AND NOT shared
+      -- a contact on a shared line (deny-listed or a hub) counts for the other identifier on it:
+      -- its customer_key is that identifier's (docs/metrics.md, "Which contacts count")
+      FROM contacts WHERE direction = 'inbound' AND customer_key IS NOT NULL
     ),
     latest AS (SELECT max(started_at) AS t FROM contacts),
     f AS ({episodes}),

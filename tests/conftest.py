@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
+import hypothesis_profiles  # noqa: F401  (registers and loads the Hypothesis profile: dev, or ci)
 from recontact import desk
 from recontact.config import Settings
 from recontact.engines.compiled import CACHE_ENV

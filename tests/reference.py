@@ -139,23 +139,75 @@ def people(records: Iterable[Iterable[str]]) -> list[frozenset[str]]:
     return [frozenset(g) for g in groups]
 
 
-def customers(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> dict[str, Customer]:
-    """contact_id -> customer, for every contact with an identifier (inbound or outbound alike).
-    ``deny``: identifiers deny-listed when the contacts were imported, which link nothing."""
-    deny = tuple(deny)
+def groups_of(nodes: Iterable[str], links: Iterable[tuple[str, str]]) -> list[set[str]]:
+    """Brute force: one set per node, merged while any link joins two sets."""
+    groups = [{n} for n in sorted(set(nodes))]
+    changed = True
+    while changed:
+        changed = False
+        for a, b in links:
+            ga = next((g for g in groups if a in g), None)
+            gb = next((g for g in groups if b in g), None)
+            if ga is not None and gb is not None and ga is not gb:
+                ga |= gb
+                groups.remove(gb)
+                changed = True
+    return groups
+
+
+def hubs(links: Sequence[tuple[str, str]], excluded: set[str], max_links: int) -> set[str]:
+    """The hubs (DESIGN.md, "Identifier hygiene": an identifier that would join more than a handful
+    of otherwise separate people joins no one): identifiers with more than ``max_links`` neighbours
+    whose neighbours span more than ``max_links`` people once every such candidate is left out (a
+    neighbour that is itself a candidate counts as one more). ``excluded`` identifiers link nothing."""
+    live = [(a, b) for a, b in links if a != b and a not in excluded and b not in excluded]
+    nodes = {n for pair in live for n in pair}
+    neighbours = {n: {b for a, b in live if a == n} | {a for a, b in live if b == n} for n in nodes}
+    candidates = {n for n in nodes if len(neighbours[n]) > max_links}
+    groups = groups_of(nodes - candidates, [(a, b) for a, b in live if not {a, b} & candidates])
+    out = set()
+    for c in candidates:
+        spanned = {id(next(g for g in groups if x in g)) if x not in candidates else x for x in neighbours[c]}
+        if len(spanned) > max_links:
+            out.add(c)
+    return out
+
+
+def deny_identifiers(entries: Iterable[str]) -> list[str]:
+    """The ``kind:value`` identifiers of deny-list entries (``[identity] deny_list`` spellings)."""
+    return [i for entry in entries
+            for i in identifiers(Contact("", datetime(2026, 1, 1, tzinfo=UTC),
+                                         **{"email" if "@" in entry else "phone": entry}))]
+
+
+def customers(contacts: Sequence[Contact], deny: Iterable[str] = (), max_links: int = 5) -> dict[str, Customer]:
+    """contact_id -> customer, for every contact with an identifier that identifies someone (inbound
+    or outbound alike). ``deny``: deny-listed identifiers; they and hubs (a shared line: more than
+    ``max_links`` people behind it) identify and link no one, so a contact on a shared line counts
+    for the other identifiers on it (docs/metrics.md, "Which contacts count") and a contact with
+    nothing else is nobody's."""
     mine = {c.contact_id: identifiers(c, deny) for c in contacts}
-    groups = people(mine.values())
-    return {cid: next(g for g in groups if ids[0] in g) for cid, ids in mine.items() if ids}
+    groups = resolved_people(list(mine.values()), max_links)
+    return {cid: who for cid, ids in mine.items() if (who := whose(ids, groups)) is not None}
 
 
-def countable(contacts: Sequence[Contact], deny: Iterable[str] = ()) -> list[tuple[Contact, Customer]]:
+def resolved_people(records: Sequence[Sequence[str]], max_links: int = 5) -> list[Customer]:
+    """:func:`people` of ``records`` (contacts' identifiers, directory rows) once the hubs among
+    their identifiers (:func:`hubs`, over the pairs seen on one record) are left out: a hub joins
+    and identifies no one."""
+    links = [(a, b) for ids in records for i, a in enumerate(ids) for b in ids[i + 1:]]
+    shared = hubs(links, set(), max_links)
+    return people([i for i in ids if i not in shared] for ids in records)
+
+
+def countable(contacts: Sequence[Contact], deny: Iterable[str] = (),
+              max_links: int = 5) -> list[tuple[Contact, Customer]]:
     """The contacts rules and rankings count, with their customer: inbound contacts of an identified
-    customer, without any contact that carries a deny-listed (shared) identifier. Outbound never
-    counts; a withheld caller id with nothing else is no customer."""
-    deny = set(deny)
-    who = customers(contacts)
-    return [(c, who[c.contact_id]) for c in contacts
-            if c.direction == "inbound" and c.contact_id in who and not set(identifiers(c)) & deny]
+    customer (:func:`customers`: a shared or deny-listed line beside an e-mail counts for the
+    e-mail's owner). Outbound never counts; a withheld caller id, a deny-listed or a hub line with
+    nothing else is no customer."""
+    who = customers(contacts, deny, max_links)
+    return [(c, who[c.contact_id]) for c in contacts if c.direction == "inbound" and c.contact_id in who]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -666,6 +718,14 @@ PEOPLE = (
     ("3125550104", "di@example.com", "A-4"),
 )
 WITHHELD_IDS = ("anonymous", "Restricted", "", "0000000000", "UNKNOWN")
+#: A shared office line some of PEOPLE call from, with their e-mail on the record: it joins them
+#: (four people are within ``max_links``) unless it is deny-listed (``OFFICE_LINE`` in
+#: ``deny_list``), when each such contact counts for its e-mail's owner.
+OFFICE_LINE = "6465550100"
+#: A switchboard: CROWD people (e-mail only otherwise) write it on their records. Past ``max_links``
+#: (5) of them it is a hub and joins no one; with fewer it joins those who used it.
+SWITCHBOARD = "7185550199"
+CROWD = tuple(f"crowd{k}@example.com" for k in range(8))
 
 #: UTC midnights to start from: month ends, DST switches (US 8 Mar / 1 Nov, UK 29 Mar / 25 Oct 2026)
 #: and ISO week 53 of 2026 all fall within 60 days of one of them.
@@ -694,20 +754,27 @@ def contact_sets(draw: st.DrawFn, max_size: int = 30, grid: timedelta = timedelt
     size = draw(st.integers(1, 4) if small else st.integers(max_size // 2, max_size))
     ids = draw(st.permutations(range(size)))  # contact ids in an order unrelated to time
     out = []
+    crowd = draw(st.sampled_from((False, False, True)))  # a switchboard and its crowd in this set?
     for n in range(size):
-        who = draw(st.sampled_from((0, 0, 1, 1, 2, 3, None)))
-        # How the record names its customer: phone, e-mail, account, two of them, or a withheld id.
+        who = draw(st.sampled_from((0, 0, 1, 1, 2, 3, None, *(("crowd",) * 3 * crowd))))
+        # How the record names its customer: phone, e-mail, account, two of them, a withheld id, or
+        # the shared office line beside the e-mail.
         how = draw(st.sampled_from(("phone", "phone", "email", "account", "phone+email", "email+account",
-                                    "withheld+email")))
+                                    "withheld+email", "office+email")))
         phone = email = account = None
         if who is None:
             phone = draw(st.sampled_from(WITHHELD_IDS))
+        elif who == "crowd":  # the switchboard beside one of its crowd's e-mails, or alone
+            phone = phone_spelling(SWITCHBOARD, draw(st.integers(0, 5)))
+            email = draw(st.sampled_from((*CROWD, None)))
         else:
             digits, mail, acct = PEOPLE[who]
             if "phone" in how:
                 phone = phone_spelling(digits, draw(st.integers(0, 5)))
             if "withheld" in how:
                 phone = draw(st.sampled_from(WITHHELD_IDS))
+            if "office" in how:
+                phone = phone_spelling(OFFICE_LINE, draw(st.integers(0, 5)))
             if "email" in how:
                 email = draw(st.sampled_from((mail, mail.upper(), f" {mail.title()} ")))
             if "account" in how:
@@ -896,7 +963,7 @@ def cost_to_serve(contacts: Sequence[Contact], period: str, tz: str, rates: Rate
     """Per period and customer with contacts in it (inbound and outbound): contacts, handle
     seconds, cost, and revenue (the customer's directory rows' monthly revenues, prorated).
     ``directory``: (identifiers, monthly revenue) rows, which link identifiers like contacts."""
-    groups = people([*(identifiers(c) for c in contacts), *(ids for ids, _ in directory)])
+    groups = resolved_people([*(identifiers(c) for c in contacts), *(list(ids) for ids, _ in directory)])
     monthly: dict[Customer, float] = defaultdict(float)
     for ids, money in directory:
         who = whose(ids, groups)
@@ -950,7 +1017,7 @@ def customer_value(contacts: Sequence[Contact], orders: Sequence[Order], period:
     period label (orders, revenue, inbound contacts); ``falling``: in the period of the last day of
     the data (latest order date or contact local date) revenue is below and contacts above those of
     the period before."""
-    groups = people([*(identifiers(c) for c in contacts), *([o.ident] for o in orders)])
+    groups = resolved_people([*(identifiers(c) for c in contacts), *([o.ident] for o in orders)])
     mine: dict[Customer, list[Order]] = defaultdict(list)
     for o in orders:
         who = whose([o.ident], groups)

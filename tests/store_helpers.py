@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import reference
@@ -20,9 +21,10 @@ def import_store(tmp: Path, contacts: list[Contact], config: Settings) -> Path:
     return db
 
 
-def store_keys(db: Path, contacts: list[Contact]) -> dict[frozenset[str], int]:
+def store_keys(db: Path, contacts: list[Contact], deny: Iterable[str] = ()) -> dict[frozenset[str], int]:
     """Reference customer -> the store's customer key; the store must group identifiers exactly as
-    the reference does (DESIGN.md, "Concepts": Customer — identifiers seen together are one)."""
+    the reference does (DESIGN.md, "Concepts": Customer — identifiers seen together are one; a
+    deny-listed identifier, ``deny``, and a hub identify no one)."""
     with open_store(db, create=False) as store:
         rows = store.con.execute("SELECT ident, customer_key FROM identifiers").fetchall()
     key = dict(rows)
@@ -30,7 +32,7 @@ def store_keys(db: Path, contacts: list[Contact]) -> dict[frozenset[str], int]:
     for ident, k in rows:
         by_key.setdefault(k, set()).add(ident)
     out = {}
-    for who in set(reference.customers(contacts).values()):
+    for who in set(reference.customers(contacts, deny).values()):
         keys = {key[i] for i in who}
         assert len(keys) == 1, f"{sorted(who)} split over keys {keys}"
         (k,) = keys

@@ -155,7 +155,7 @@ def test_withheld_caller_ids_alone(rows: list[dict[str, str]]) -> None:
 def test_phone_numbers_messy_but_valid(rows: list[dict[str, str]]) -> None:
     shapes: dict[str, set[str]] = defaultdict(set)
     for r in rows:
-        if r["phone"] and not _withheld(r):
+        if r["phone"] and not _withheld(r) and r["phone"] not in samples.SWITCHBOARDS:  # customers' own lines
             digits = re.sub(r"\D", "", r["phone"])[-10:]
             assert re.fullmatch(r"[2-9]\d\d[2-9]\d{6}", digits) and digits[3:6] != "555"
             shapes[digits].add(re.sub(r"\d", "9", r["phone"]))
@@ -206,3 +206,30 @@ def test_outcomes(rows: list[dict[str, str]]) -> None:
     assert all(re.fullmatch(r"team-\d\d", r["team"]) for r in staffed)
     assert {r["queue"] for r in rows} == {"billing", "tech", "general", "sales"}
     assert sum(bool(r["ticket_id"]) for r in rows) / N > 0.8
+
+
+def test_switchboards_beside_e_mails_are_hubs_and_contacts_count_for_the_e_mail(tmp_path: Path) -> None:
+    """The generated desk has shared lines beside e-mails (SWITCHBOARDS): imported, each is a hub
+    (more than a handful of people behind it) and each contact on it belongs to its e-mail's owner."""
+    from recontact import desk
+    from recontact.config import Settings
+    from recontact.samples import SWITCHBOARDS
+    from recontact.store.contacts import open_store
+
+    csv = tmp_path / "desk.csv"
+    write_csv(csv, 8000, seed=1)
+    rows = [r for r in generate_contacts(8000, seed=1) if r["phone"] in SWITCHBOARDS]
+    assert rows and all(r["email"].strip() for r in rows)
+    db = tmp_path / "desk.duckdb"
+    desk.import_contacts(db, desk.ImportRequest(csv, source="csv"), Settings())
+    with open_store(db, create=False) as store:
+        hubs = store.con.execute("SELECT ident, role, people, customer_key FROM identifiers WHERE ident IN "
+                                 "('phone:+12125550100', 'phone:+13125550100') ORDER BY ident").fetchall()
+        mismatched = store.con.execute("""
+            SELECT count(*) FILTER (WHERE c.customer_key IS DISTINCT FROM i.customer_key OR NOT c.shared), count(*)
+            FROM contacts c JOIN identifiers i ON i.ident = 'email:' || lower(trim(c.email))
+            WHERE c.phone IN ('+12125550100', '+13125550100')""").fetchone()
+    assert [(ident, role) for ident, role, _, _ in hubs] == [("phone:+12125550100", "hub"),
+                                                             ("phone:+13125550100", "hub")]
+    assert all(people > 5 and key is None for _, _, people, key in hubs)
+    assert mismatched == (0, len(rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from recontact import desk, samples
@@ -99,6 +100,20 @@ def test_cache_key_follows_code_name_and_inputs(tmp_path: Path, monkeypatch: pyt
     assert len({a, compiled.cache_path("q", "y"), compiled.cache_path("r", "x")}) == 3
     monkeypatch.setattr(compiled, "code_fingerprint", lambda: "another recontact")
     assert compiled.cache_path("q", "x") != a
+
+
+def test_cache_key_follows_the_duckdb_ibis_and_sqlglot_versions() -> None:
+    import ibis
+    import sqlglot
+
+    installed = compiled.compiler_versions()
+    assert installed == (f"duckdb=={duckdb.__version__}", f"ibis-framework=={ibis.__version__}",
+                         f"sqlglot=={sqlglot.__version__}")
+    same = compiled.cache_key("q", "x", code="c", versions=installed)
+    assert compiled.cache_key("q", "x") == compiled.cache_key("q", "x", versions=installed)
+    for i, pin in enumerate(installed):
+        other = (*installed[:i], pin.split("==")[0] + "==0.0.1", *installed[i + 1:])
+        assert compiled.cache_key("q", "x", code="c", versions=other) != same, f"{pin} upgraded: key unchanged"
 
 
 def test_unwritable_cache_still_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

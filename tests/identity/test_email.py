@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from recontact.identity.email import is_valid_email, plain_email_sql
 
 
@@ -40,7 +41,7 @@ PART = st.lists(st.sampled_from([*"ab.z09-_+'@", "xn--", "--", "..", "invalid", 
                 min_size=1, max_size=10).map("".join)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(user=PART, host=PART, tld=st.sampled_from(("com", "org", "invalid", "test", "c", "co", "local", "1")))
 def test_plain_addresses_are_only_what_email_validator_accepts(con: Any, user: str, host: str, tld: str) -> None:
     text = f"{user}@{host}.{tld}"

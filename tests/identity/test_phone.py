@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from recontact.identity.phone import (
     CallerId,
     classify_caller_id,
@@ -66,7 +67,7 @@ def nanp_spellings(draw: st.DrawFn) -> tuple[str, str]:
     return text, e164
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(number=nanp_spellings())
 def test_nanp_fast_path_equals_phonenumbers(con: Any, number: tuple[str, str]) -> None:
     """Customer identifiers: valid phone numbers normalised to E.164. For North American numbers
@@ -80,7 +81,7 @@ def test_nanp_fast_path_equals_phonenumbers(con: Any, number: tuple[str, str]) -
     assert fast_path(con, text, "US") == (e164 if us else None)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(number=nanp_spellings(), region=st.sampled_from(NANP_REGIONS))
 def test_nanp_fast_path_in_other_plus1_regions_is_phonenumbers_or_null(
         con: Any, number: tuple[str, str], region: str) -> None:
@@ -92,7 +93,7 @@ def test_nanp_fast_path_in_other_plus1_regions_is_phonenumbers_or_null(
     assert fast_path(con, text, region) in ((e164, None) if valid else (None,))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(number=nanp_spellings(), region=st.sampled_from(NANP_REGIONS),
        decoration=st.sampled_from(("\t{}\t", "{}\n", "{} ext. 12", "{} x12", "tel:{}", "{}#", "{}1", "1{}",
                                    "0{}", "+{}", "{}ABC", "ext {}", "+44 {}")))
@@ -109,7 +110,7 @@ def test_nanp_fast_path_is_phonenumbers_or_null_on_decorated_numbers(
 CALLER_ID_CHARS = st.sampled_from([*"0123456789+-(). /\t\nx#*", "ext", "anon", "Restricted", "1", "0"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(parts=st.lists(CALLER_ID_CHARS, max_size=16), region=st.sampled_from(("US", "CA", "JM", "GB", "DE")))
 def test_sql_never_disagrees_with_classify_caller_id(con: Any, parts: list[str], region: str) -> None:
     """Withheld ids are never a customer; phone numbers are E.164. On arbitrary caller-id-like text

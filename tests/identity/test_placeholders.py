@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from recontact.identity.phone import classify_caller_id
 from recontact.identity.placeholders import e164_placeholder_sql, fold, is_placeholder, placeholder_sql
 
@@ -48,7 +49,7 @@ def decorated(draw: st.DrawFn, words: tuple[str, ...] = ISSUE_WORDS) -> str:
     return f"{draw(noise)}{inner}{draw(noise)}"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=decorated())
 def test_issue_words_are_placeholders_however_written(con: Any, text: str) -> None:
     """Placeholders are recognised case-, space- and punctuation-insensitively, in every column,
@@ -64,7 +65,7 @@ def test_placeholder_addresses(con: Any, text: str) -> None:
     assert is_placeholder(text) and sql_says(con, text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(digit=st.sampled_from("0123456789"), n=st.integers(1, 12),
        sep=st.sampled_from(("", "-", " ", ".", ") ")), plus=st.booleans())
 def test_one_repeated_digit_is_a_placeholder(con: Any, digit: str, n: int, sep: str, plus: bool) -> None:
@@ -91,7 +92,7 @@ def test_users_extend_the_list(con: Any) -> None:
     assert not sql_says(con, "N/A", extra, defaults=False)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(text=st.lists(st.sampled_from([*"aAnN0159 -_./?@:()'#", "sip:", "none", "test", "anon", "ymous", "noemail",
                                       "\t"]), max_size=14).map("".join),
        phone=st.booleans(), extra=st.sampled_from(((), ("see notes",), ("0159",))))
@@ -100,7 +101,7 @@ def test_sql_twin_agrees_with_python(con: Any, text: str, phone: bool, extra: tu
     assert sql_says(con, text, extra, phone=phone) == is_placeholder(text, extra, phone=phone)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(text=st.lists(st.sampled_from([*"aEnNé01@:. \n", "sip:", "sips:", "tel:", "Mailto:", "café", "siptrunk",
                                       "none", "no-email", "x@y"]), max_size=10).map("".join),
        phone=st.booleans(), defaults=st.booleans(),
@@ -118,7 +119,7 @@ def test_sql_twin_agrees_on_addresses_and_other_letters(con: Any, text: str, pho
     assert sql_says(con, text, extra, phone=phone, defaults=defaults) == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(digits=st.lists(st.sampled_from("0123456789"), min_size=1, max_size=15).map("".join)
        | st.sampled_from(("0000000", "10000000000", "12222222222", "111", "1555555555")))
 def test_e164_shortcut_agrees(con: Any, digits: str) -> None:

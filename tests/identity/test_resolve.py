@@ -12,46 +12,17 @@ known key new keys, consecutive from ``next_key``; never hand out a known key ag
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from recontact.identity.resolve import resolve_links
+from reference import groups_of
+from reference import hubs as brute_hubs
 
 IDENTS = tuple(f"phone:+1415555{n:04d}" for n in range(7)) + tuple(f"email:u{n}@example.com" for n in range(7))
-
-
-def groups_of(nodes: Iterable[str], links: Iterable[tuple[str, str]]) -> list[set[str]]:
-    """Brute force: one set per node, merged while any link joins two sets."""
-    groups = [{n} for n in sorted(set(nodes))]
-    changed = True
-    while changed:
-        changed = False
-        for a, b in links:
-            ga = next((g for g in groups if a in g), None)
-            gb = next((g for g in groups if b in g), None)
-            if ga is not None and gb is not None and ga is not gb:
-                ga |= gb
-                groups.remove(gb)
-                changed = True
-    return groups
-
-
-def brute_hubs(links: list[tuple[str, str]], excluded: set[str], max_links: int) -> set[str]:
-    """The issue's hub: more than max_links neighbours, spanning more than max_links people once
-    every such candidate is left out."""
-    live = [(a, b) for a, b in links if a != b and a not in excluded and b not in excluded]
-    nodes = {n for pair in live for n in pair}
-    neighbours = {n: {b for a, b in live if a == n} | {a for a, b in live if b == n} for n in nodes}
-    candidates = {n for n in nodes if len(neighbours[n]) > max_links}
-    groups = groups_of(nodes - candidates, [(a, b) for a, b in live if not {a, b} & candidates])
-    hubs = set()
-    for c in candidates:
-        spanned = {id(next(g for g in groups if x in g)) if x not in candidates else x for x in neighbours[c]}
-        if len(spanned) > max_links:
-            hubs.add(c)
-    return hubs
 
 
 @st.composite
@@ -73,7 +44,7 @@ def _people(links: list[tuple[str, str]], known: Mapping[str, int], excluded: se
     return groups_of(nodes, [(a, b) for a, b in links if not {a, b} & out])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(case=cases())
 def test_people_are_the_components_without_hubs_and_excluded(case) -> None:  # type: ignore[no-untyped-def]
     """Customer: identifiers linked (not through an excluded identifier or a hub) are one person,
@@ -91,7 +62,7 @@ def test_people_are_the_components_without_hubs_and_excluded(case) -> None:  # t
     assert len({res.keys[next(iter(g))] for g in people}) == len(people)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(case=cases())
 def test_keys_are_stable_and_never_reused(case) -> None:  # type: ignore[no-untyped-def]
     """Stable keys: a person keeps a known key; when several keys meet, the smallest survives and

@@ -21,6 +21,7 @@ import pytest
 
 from recontact import desk, scorecard
 from recontact.config import Settings
+from recontact.importers import profiles
 from recontact.importers.base import ImportOptions
 
 pytestmark = pytest.mark.real_data
@@ -133,7 +134,6 @@ def test_bank_through_its_mapping_profile_gives_the_same_figures(shared_data: Pa
                                                                bank: tuple[Path, list[dict[str, Any]]]) -> None:
     """``recontact import … --profile anonymous-bank`` reads the file as this test does: the
     reports on both stores are equal."""
-    profiles = pytest.importorskip("recontact.importers.profiles", reason="mapping profiles not in this tree yet")
     path = shared_data / "anonymous-bank-callcenter" / "data_anonymous_bank_february.txt"
     options, source, system, desk_tz = profiles.with_profile("anonymous-bank", ImportOptions(), frozenset(),
                                                              None, None)

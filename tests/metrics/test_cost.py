@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import reference
+from hypothesis_profiles import examples
 from recontact import directory, economics
 from recontact.config import CostSettings, Settings
 from reference import PEOPLE, Contact, Rates
@@ -110,7 +111,7 @@ def check_cost(contacts: list[Contact], agent_rates: dict[str, float], rows: lis
     return got
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(desk=desks(), tz=st.sampled_from(reference.TIMEZONES), period=st.sampled_from(("week", "month")))
 def test_cost_to_serve_matches_reference(desk: Any, tz: str, period: str) -> None:
     contacts, agent_rates, rows, rates = desk
@@ -120,7 +121,7 @@ def test_cost_to_serve_matches_reference(desk: Any, tz: str, period: str) -> Non
     event(f"revenue: {any(r['revenue'] > 0 for r in got)}")
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(desk=desks(), lo=st.integers(0, 30), days=st.integers(0, 40))
 def test_cost_within_dates_matches_reference(desk: Any, lo: int, days: int) -> None:
     contacts, agent_rates, rows, rates = desk

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import reference
+from hypothesis_profiles import examples
 from recontact import scorecard
 from recontact.config import Settings
 from recontact.errors import ConfigError
@@ -37,7 +38,7 @@ def measured(contacts: list[Contact], config: Settings, **kwargs: Any) -> list[d
         return scorecard.fcr(db, config, **kwargs)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contacts=reference.desk_sets(), window=st.sampled_from(WINDOWS), gap=st.sampled_from(GAPS),
        by=st.sampled_from((None, "day", "week", "month", "agent", "team", "queue", "channel", "category")),
        tz=st.sampled_from(reference.TIMEZONES))
@@ -54,7 +55,7 @@ def test_fcr_matches_reference(contacts: list[Contact], window: timedelta, gap: 
     event(f"repeats: {min(sum(r['repeats'] for r in got), 3)}")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contacts=reference.desk_sets(), window=st.sampled_from(WINDOWS), gap=st.sampled_from(GAPS))
 def test_repeat_drivers_match_reference(contacts: list[Contact], window: timedelta, gap: timedelta) -> None:
     """Categories ranked by repeat contacts (then by name, no category last), with the share of
@@ -66,7 +67,7 @@ def test_repeat_drivers_match_reference(contacts: list[Contact], window: timedel
     assert got == reference.repeat_driver_rows(contacts, window, gap)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contacts=reference.desk_sets(), day=st.integers(0, 10), days=st.integers(0, 3))
 def test_from_to_report_contacts_without_forgetting_earlier_ones(contacts: list[Contact], day: int,
                                                                  days: int) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from test_kpis import approx_rows
 
 import reference
+from hypothesis_profiles import examples
 from recontact import scorecard
 from recontact.config import Settings
 from reference import Contact
@@ -20,7 +21,7 @@ from store_helpers import import_store, store_keys
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contacts=reference.desk_sets(),
        by=st.sampled_from(((), ("customer",), ("agent",), ("week",), ("customer", "month"), ("agent", "day"))))
 def test_feedback_matches_reference(contacts: list[Contact], by: tuple[str, ...]) -> None:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference
+from hypothesis_profiles import examples
 from recontact import scorecard
 from recontact.config import Settings
 from recontact.errors import ConfigError
@@ -32,7 +33,7 @@ def approx_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: pytest.approx(v) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contacts=reference.desk_sets(), by=st.sampled_from(BREAKDOWNS), tz=st.sampled_from(reference.TIMEZONES),
        threshold=st.sampled_from((20.0, 0.0, 5.0)))
 def test_kpis_match_reference(contacts: list[Contact], by: tuple[str, ...], tz: str, threshold: float) -> None:
@@ -78,7 +79,7 @@ def test_two_periods_at_once_is_an_error(tmp_path: Path) -> None:
         scorecard.kpis(db, Settings(), by=["week", "month"])
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contacts=reference.desk_sets(), by=st.sampled_from(((), ("day",), ("week", "agent"), ("team",))),
        day=st.integers(0, 10), days=st.integers(0, 3))
 def test_kpis_from_to(contacts: list[Contact], by: tuple[str, ...], day: int, days: int) -> None:

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference
+from hypothesis_profiles import examples
 from recontact import directory, managers
 from recontact.config import ManagerSettings, PrivacySettings, Settings
 from reference import Contact
@@ -47,7 +48,7 @@ def desks(draw: st.DrawFn) -> tuple[list[tuple[str, str | None]], list[Contact]]
     return staff, contacts
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(desk=desks(), threshold=st.sampled_from((1.0, 3.5)))
 def test_manager_report_matches_reference(desk: Any, threshold: float) -> None:
     staff, contacts = desk

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reference
+from hypothesis_profiles import examples
 from recontact.metrics.windows import trailing_contact_count
 from reference import Contact
 
@@ -69,7 +70,7 @@ def fine_grid(draw: st.DrawFn) -> tuple[list[Contact], timedelta]:
     return contacts, window
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=fine_grid(), same_category=st.booleans())
 def test_trailing_count_matches_reference_half_open_window(con: Any, data: tuple[list[Contact], timedelta],
                                                            same_category: bool) -> None:

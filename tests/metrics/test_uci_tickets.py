@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from recontact import desk, importers, scorecard
+from recontact import desk, scorecard
 from recontact.config import Settings
 from recontact.importers.base import ImportOptions
 
@@ -73,7 +73,6 @@ def expected(incidents: list[dict[str, Any]]) -> dict[str, Any]:
             "tickets": len(incidents), "tickets_resolved": len(resolved), "tickets_resolved_first": len(first)}
 
 
-@pytest.mark.skipif("servicenow" not in importers.FORMATS, reason="the ServiceNow importer is not in this tree yet")
 def test_uci_ticket_fcr_beside_customer_fcr(shared_data: Path, tmp_path: Path) -> None:
     path = shared_data / "uci-incident-event-log" / "incident_event_log.csv"
     db = tmp_path / "uci.duckdb"

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import reference
+from hypothesis_profiles import examples
 from recontact import directory, economics
 from recontact.config import Settings
 from reference import PEOPLE, Contact, Order
@@ -63,7 +64,7 @@ def check_value(contacts: list[Contact], orders: list[Order], period: str, tz: s
     return got
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), tz=st.sampled_from(reference.TIMEZONES), period=st.sampled_from(("week", "month")))
 def test_customer_value_matches_reference(data: st.DataObject, tz: str, period: str) -> None:
     contacts = data.draw(reference.contact_sets(max_size=20))

@@ -149,8 +149,8 @@ def test_permanent_refusal_is_dead_lettered_at_once(opstore: OpStore, email_on: 
 
 
 def test_backoff_is_a_durable_schedule(opstore: OpStore, webhook: HttpReceiver) -> None:
-    """After the n-th failure the row waits backoff x 2^(n-1) (at most backoff_max) in the table:
-    no worker takes it earlier, any worker takes it then."""
+    """After the n-th failure the row waits backoff x 2^(n-1) (at most backoff_max) times a random
+    factor in [0.5, 1) in the table: no worker takes it earlier, any worker takes it then."""
     webhook.ledger.script = ["fail"] * 5
     settings = settings_for(webhook_url=webhook.url, backoff="30s", backoff_max="100s", max_attempts=9)
     queue_cases(opstore.engine, settings, 1)
@@ -166,7 +166,9 @@ def test_backoff_is_a_durable_schedule(opstore: OpStore, webhook: HttpReceiver) 
         waits.append(due - now)
         assert worker.claim(opstore.engine, settings, "w", due - timedelta(microseconds=1)) is None
         now = due
-    assert waits == [timedelta(seconds=s) for s in (30, 60, 100, 100, 100)]
+    schedule = [timedelta(seconds=s) for s in (30, 60, 100, 100, 100)]
+    assert all(bound / 2 <= wait <= bound for wait, bound in zip(waits, schedule, strict=True)), waits
+    assert len(set(waits[2:])) == 3  # jitter: three failures at the cap come back at three different instants
     assert worker.claim(opstore.engine, settings, "w", now) is not None  # due again, and taken
 
 

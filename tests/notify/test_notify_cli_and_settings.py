@@ -43,7 +43,7 @@ def test_list_dead_and_retry_from_the_cli(opstore: OpStore, webhook: HttpReceive
     code, out, err = cli(opstore, monkeypatch, "worker", "--once", "--config", str(cfg), "-o", "json")
     assert code == 0, err
     assert {k: v for k, v in json.loads(out).items() if k != "worker"} == {"delivered": 0, "retried": 0, "dead": 2,
-                                                                          "lost": 0}
+                                                                          "lost": 0, "waiting": 0, "next_due": None}
     code, out, _ = cli(opstore, monkeypatch, "notifications", "list", "--dead", "-o", "json")
     dead = json.loads(out)
     assert code == 0 and [r["state"] for r in dead] == ["dead", "dead"]
@@ -98,6 +98,9 @@ def test_settings_defaults_and_validation(tmp_path: Path) -> None:
     assert (cfg.max_attempts, cfg.backoff, cfg.lease, cfg.tell_customer.rules) == (8, timedelta(seconds=30),
                                                                                    timedelta(minutes=5), ())
     assert [cfg.delay_after(n).total_seconds() for n in (1, 2, 3, 8, 9, 60)] == [30, 60, 120, 3600, 3600, 3600]
+    assert [cfg.delay_after(n, 0.0).total_seconds() for n in (1, 2, 60)] == [15, 30, 1800]  # jitter's floor
+    assert cfg.delay_after(3, 0.5).total_seconds() == 90
+    assert cfg.attempt_deadline() == timedelta(minutes=2, seconds=30)  # half the lease
     bad = tmp_path / "bad.toml"
     bad.write_text('[notifications.tell_customer]\nrules = ["nope"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"tell_customer\.rules names no rule: nope"):

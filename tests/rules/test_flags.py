@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import reference
+from hypothesis_profiles import examples
 from recontact import desk
 from recontact.config import Settings
 from recontact.rules.spec import DEFAULT_RULES, Rule
@@ -41,11 +42,12 @@ def reference_rows(flags: list[reference.Flag]) -> list[tuple[Any, ...]]:
 
 def check_flags(contacts: list[Contact], config: Settings) -> list[dict[str, Any]]:
     """Import, list flags, compare with the reference (same flags, same order); return the rows."""
+    deny = reference.deny_identifiers(config.deny_list)
     with tempfile.TemporaryDirectory() as tmp:
         db = import_store(Path(tmp), contacts, config)
-        keys = store_keys(db, contacts)
+        keys = store_keys(db, contacts, deny)
         got = desk.list_flags(db, config)
-    expected = reference.flags(contacts, config.rules, key_of=keys)
+    expected = reference.flags(contacts, config.rules, deny, key_of=keys)
     assert flag_rows(got) == reference_rows(expected)
     for row in got:
         assert row["customer_key"] == f"C{keys[frozenset(row['identifiers'])]}"
@@ -69,20 +71,24 @@ def rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
     )
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(contacts=reference.contact_sets(), rules=rule_sets(), tz=st.sampled_from(reference.TIMEZONES))
-def test_flags_match_reference(contacts: list[Contact], rules: tuple[Rule, ...], tz: str) -> None:
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contacts=reference.contact_sets(), rules=rule_sets(), tz=st.sampled_from(reference.TIMEZONES),
+       deny=st.sampled_from(((), (), (reference.OFFICE_LINE,))))
+def test_flags_match_reference(contacts: list[Contact], rules: tuple[Rule, ...], tz: str,
+                               deny: tuple[str, ...]) -> None:
     """Flag: per rule and customer, the first contact (by time, then contact id) whose trailing
     count in (t - W, t] reaches N, with that count; rules with same category, one channel and
-    unresolved only; outbound and withheld-only contacts never count."""
-    got = check_flags(contacts, Settings(timezone=tz, rules=rules))
+    unresolved only; outbound and withheld-only contacts never count; a contact on a shared line
+    (deny-listed, or a hub) counts for the e-mail beside it."""
+    got = check_flags(contacts, Settings(timezone=tz, rules=rules, deny_list=deny))
+    event(f"shared line: {'deny-listed' if deny else 'linking'}")
     event(f"flags: {min(len(got), 3)}{'+' if len(got) > 3 else ''}")
     event(f"closed: {min(sum(r['closed_at'] is not None for r in got), 2)}")
     reopened = {(r["rule"], r["customer_key"], r["category"]) for r in got}
     event(f"reopened: {len(reopened) < len(got)}")
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contacts=reference.contact_sets())
 def test_default_rules_match_reference(contacts: list[Contact]) -> None:
     """Flag with the default rules (DESIGN.md, "Rule": sane defaults): 5 within 30 days; 3 in the
@@ -91,7 +97,7 @@ def test_default_rules_match_reference(contacts: list[Contact]) -> None:
     event(f"flags: {min(len(got), 2)}{'+' if len(got) > 2 else ''}")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contacts=reference.burst_sets(), tz=st.sampled_from(reference.TIMEZONES))
 def test_default_rules_episodes_in_bursts_match_reference(contacts: list[Contact], tz: str) -> None:
     """Flag episodes with the default rules on bursts (ties, several customers and categories):

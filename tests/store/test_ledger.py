@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference
+from hypothesis_profiles import examples
 from recontact import desk
 from recontact.config import Settings
 from recontact.errors import RecontactError
@@ -209,7 +210,7 @@ def test_removing_an_import_that_joined_two_customers_gives_their_keys_back(tmp_
         ("a3", keys["phone:+12125550102"])]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=reference.contact_sets(max_size=20), second=reference.contact_sets(max_size=20),
        overlap=st.integers(0, 5))
 def test_import_then_remove_leaves_flags_and_top_callers_as_before(first: list[Contact], second: list[Contact],

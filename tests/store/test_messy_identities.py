@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import messy_desk
+from hypothesis_profiles import examples
 from recontact import desk
 from recontact.config import Settings
 from recontact.store.contacts import open_store
@@ -139,7 +140,7 @@ def test_the_same_desk_in_one_batch_gives_the_same_people(messy, tmp_path: Path)
 
 
 @pytest.mark.slow
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(6), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), n_people=st.integers(30, 60), batches=st.integers(1, 3))
 def test_generated_messy_desks(tmp_path: Path, seed: int, n_people: int, batches: int) -> None:
     """Property: for generated desks (shared numbers, placeholders, foreign numbers, several

@@ -499,6 +499,17 @@ def list_users(db: Path) -> list[dict[str, Any]]:
         return [_user_row(u, names) for u in users]
 
 
+def _valid_address(email: str) -> str:
+    """``email`` normalised by ``email-validator`` (syntax only, no DNS), or CaseError saying why:
+    notifications go to it, and an address with a line break would be a header injection."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return str(validate_email(email.strip(), check_deliverability=False).normalized)
+    except EmailNotValidError as e:
+        raise CaseError(f"--email {email!r}: not an e-mail address ({e})") from None
+
+
 def save_user(db: Path, username: str, *, actor: str, create: bool, name: str | None = None,
               email: str | None = None, role: str | None = None, agent_id: str | None = None,
               supervisor: str | None = None, in_pool: bool | None = None, capacity: int | None = None,
@@ -519,6 +530,8 @@ def save_user(db: Path, username: str, *, actor: str, create: bool, name: str | 
             raise CaseError(f"unknown role {role!r}: roles are {', '.join(roles)}")
         if capacity is not None and capacity < 1:
             raise CaseError("capacity must be at least 1")
+        if email:
+            email = _valid_address(email)
         names = _pairs(session.execute(select(User.id, User.username)))
         user = existing or User(username=username, name="", role=role or "liaison", in_pool=False, active=True,
                                 created_at=at)

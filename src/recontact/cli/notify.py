@@ -72,8 +72,19 @@ def worker(
         emit_rows([report.as_dict()], output)
     else:
         stdout.print(f"worker {report.worker}: {report.delivered} delivered, {report.retried} to retry, "
-                     f"{report.dead} dead-lettered" + (f", {report.lost} leases lost" if report.lost else ""),
-                     highlight=False)
+                     f"{report.dead} dead-lettered" + (f", {report.lost} leases lost" if report.lost else "")
+                     + _waiting(report), highlight=False)
+
+
+def _waiting(report: Any) -> str:
+    """``; 3 waiting for a later attempt, the next due at … UTC (in 25 s)`` (``worker --once``)."""
+    if not report.waiting or report.next_due is None:
+        return ""
+    from datetime import UTC, datetime
+
+    seconds = max(0, round((report.next_due - datetime.now(UTC)).total_seconds()))
+    return (f"; {report.waiting} waiting for a later attempt (backoff), the next due at "
+            f"{report.next_due:%Y-%m-%d %H:%M:%S} UTC (in {seconds} s)")
 
 
 def _finish_pending_cases(db: Path, settings: Any) -> None:

@@ -15,8 +15,10 @@ How a caller uses it (``desk.customer_flags`` is the example)::
     rows = fetch_dicts(store.con, sql, {"customer_key": 12})
 
 Cache key: recontact's version, a fingerprint of recontact's own source code (so a changed
-definition is never answered from an old compilation, even without a version bump), the query
-name, and ``inputs`` — everything else the expression depends on (rules, deny-list, region…).
+definition is never answered from an old compilation, even without a version bump), the versions of
+Ibis and sqlglot that compiled the SQL and of DuckDB that runs it (an upgrade of any of them
+compiles afresh), the query name, and ``inputs`` — everything else the expression depends on
+(rules, deny-list, region…).
 Files live in ``$RECONTACT_CACHE_DIR``, else ``$XDG_CACHE_HOME/recontact``, else
 ``~/.cache/recontact``; a cache that cannot be written is skipped silently (the answer is the
 same, only slower). Only integer parameters are supported: they are compiled as an unlikely
@@ -64,10 +66,40 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+#: The distributions whose versions are part of the cache key: Ibis and sqlglot compile the SQL,
+#: DuckDB runs it.
+COMPILERS = ("duckdb", "ibis-framework", "sqlglot")
+
+
+@lru_cache(maxsize=1)
+def compiler_versions() -> tuple[str, ...]:
+    """``name==version`` of each of :data:`COMPILERS` installed (read from package metadata, without
+    importing Ibis)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(dist: str) -> str:
+        if dist == "duckdb":
+            return str(duckdb.__version__)
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return "absent"
+
+    return tuple(f"{dist}=={installed(dist)}" for dist in COMPILERS)
+
+
+def cache_key(name: str, inputs: str, *, code: str | None = None, versions: tuple[str, ...] | None = None) -> str:
+    """The key of query ``name`` compiled for ``inputs`` by recontact's ``code`` (its fingerprint)
+    with the compilers of ``versions`` (both default to what is installed)."""
+    parts = (code if code is not None else code_fingerprint(),
+             *(versions if versions is not None else compiler_versions()), name, inputs)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
 def cache_path(name: str, inputs: str) -> Path:
-    """The file holding query ``name`` compiled for ``inputs`` by this very recontact."""
-    key = hashlib.sha256("\0".join((code_fingerprint(), name, inputs)).encode()).hexdigest()
-    return cache_dir() / "compiled" / f"{name}-{key[:32]}.sql"
+    """The file holding query ``name`` compiled for ``inputs`` by this very recontact, Ibis,
+    sqlglot and DuckDB."""
+    return cache_dir() / "compiled" / f"{name}-{cache_key(name, inputs)[:32]}.sql"
 
 
 def cached_sql(name: str, inputs: str, build: Callable[[], str]) -> str:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from recontact.config import Settings
@@ -96,7 +96,7 @@ def _tell_staff(session: Session, settings: Settings, *, event: str, template: s
         return []  # nothing configured: not even a template to render
     ctx = {"case": case, "owner": owner, "desk_name": cfg.desk_name, **context}
     text = render(template, ("subject", "body", "chat"), ctx, templates_dir=cfg.templates_dir,
-                  timezone=settings.timezone)
+                  timezone=settings.timezone, chat_format=cfg.chat_format)
     payload = {"event": event, "case": asdict(case), "owner": asdict(owner) if owner else None,
                **{k: asdict(v) if isinstance(v, Person) else v for k, v in context.items()}}
     out = []
@@ -198,25 +198,40 @@ def list_notifications(session: Session, *, states: Sequence[str] = (), case_id:
 def retry(session: Session, notification_id: int, *, actor: str, now: datetime | None = None) -> dict[str, Any]:
     """Put a dead (or waiting) notification back in the queue, due now, with a fresh attempt budget;
     ``actor`` is recorded in the audit log. A delivered one, or one a worker is sending right now,
-    is refused."""
+    is refused: the update itself carries the condition (dead, pending, or sending with its lease
+    expired) and its row count is checked, so a worker's claim between our read and our write
+    wins and the notification is never sent by two workers at once."""
     from recontact.cases.models import AuditEntry
 
     now = now or _now()
     n = session.get(Notification, notification_id)
     if n is None:
         raise NotificationError(f"no notification {notification_id}")
-    if n.state == DELIVERED:
-        raise NotificationError(f"notification {notification_id} was delivered at {n.delivered_at:%Y-%m-%d %H:%M} "
-                                "UTC; it is not sent twice")
-    if n.state == SENDING and n.lease_until is not None and n.lease_until > now:
-        raise NotificationError(f"notification {notification_id} is being sent by {n.worker} (lease until "
-                                f"{n.lease_until:%H:%M:%S} UTC)")
+    _refuse_retry(n, now)
     before = {"state": n.state, "attempts": n.attempts, "last_error": n.last_error}
-    session.execute(update(Notification).where(Notification.id == n.id, Notification.state.in_((DEAD, PENDING,
-                                                                                                 SENDING)))
-                    .values(state=PENDING, attempts=0, next_attempt_at=now, lease_until=None, lease_token=None,
-                            last_error=f"retried by hand after: {n.last_error}" if n.last_error else None))
+    res = session.execute(
+        update(Notification)
+        .where(Notification.id == n.id,
+               or_(Notification.state.in_((DEAD, PENDING)),
+                   and_(Notification.state == SENDING, Notification.lease_until <= now)))
+        .values(state=PENDING, attempts=0, next_attempt_at=now, lease_until=None, lease_token=None,
+                last_error=f"retried by hand after: {n.last_error}" if n.last_error else None)
+        .execution_options(synchronize_session=False))
     session.refresh(n)
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        _refuse_retry(n, now)  # what changed it since our read says why
+        raise NotificationError(f"notification {notification_id} changed while it was being retried "
+                                f"(now {n.state}); try again")
     session.add(AuditEntry(at=now, actor=actor, entity="notification", entity_id=n.id, action="retried",
                            before=before, after={"state": n.state, "attempts": n.attempts}))
     return as_row(n)
+
+
+def _refuse_retry(n: Notification, now: datetime) -> None:
+    """NotificationError when ``n`` must not be queued again: delivered, or leased to a worker."""
+    if n.state == DELIVERED:
+        raise NotificationError(f"notification {n.id} was delivered at {n.delivered_at:%Y-%m-%d %H:%M} "
+                                "UTC; it is not sent twice")
+    if n.state == SENDING and (n.lease_until is None or n.lease_until > now):
+        until = f" (lease until {n.lease_until:%H:%M:%S} UTC)" if n.lease_until else ""
+        raise NotificationError(f"notification {n.id} is being sent by {n.worker}{until}")

@@ -8,11 +8,15 @@ One notification at a time:
    attempt. The update repeats the "is due" condition, so of two workers that picked the same row
    only one changes it (PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` makes the second pick
    another row; SQLite: ``BEGIN IMMEDIATE`` makes claims take turns).
-2. **Send**, outside any transaction (SMTP or HTTP, each operation bounded by ``timeout``;
-   the lease is at least 3 x ``timeout``, so it outlives the attempt).
+2. **Send**, outside any transaction (SMTP or HTTP, each operation bounded by ``timeout``, the
+   whole attempt cut off at half the lease: its sockets are shut down then, so the attempt ends
+   and its outcome is recorded before another worker may take the row over). A notification that
+   cannot be built into a message (an address with a line break) is dead-lettered with the reason;
+   an unexpected error counts as a failed attempt; either way the worker goes on with the next.
 3. **Finish** (one short transaction, only if the row still carries this worker's token):
    ``delivered``; or ``pending`` again at ``now + backoff x 2^(attempts-1)`` (at most
-   ``backoff_max``, later if the receiver asked with ``Retry-After``); or ``dead`` after
+   ``backoff_max``) times a random factor in [0.5, 1) — later if the receiver asked with
+   ``Retry-After`` —; or ``dead`` after
    ``max_attempts`` failed attempts or a permanent refusal.
 
 A worker killed between 2 and 3 leaves the row ``sending``; once the lease expires another worker
@@ -25,6 +29,7 @@ several machines in sync (NTP).
 from __future__ import annotations
 
 import os
+import random
 import socket
 import threading
 import uuid
@@ -34,11 +39,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from recontact.config import Settings
 from recontact.notify.channels import DeliveryError, Permanent, Transient
+from recontact.notify.channels.deadline import Deadline
 from recontact.notify.models import DEAD, DELIVERED, PENDING, SENDING, Notification
 
 Clock = Callable[[], datetime]
@@ -58,13 +64,17 @@ def worker_name() -> str:
 class WorkerReport:
     """What one run of a worker did. ``retried``: failed attempts put back in the queue;
     ``dead``: notifications dead-lettered; ``lost``: finished after its lease had passed to
-    another worker (the other worker's outcome stands)."""
+    another worker (the other worker's outcome stands). ``waiting``: notifications left pending
+    for a later attempt (their backoff) when the run ended, the first of them due at ``next_due``
+    (UTC; None when none waits)."""
 
     worker: str
     delivered: int = 0
     retried: int = 0
     dead: int = 0
     lost: int = 0
+    waiting: int = 0
+    next_due: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,6 +139,16 @@ def claim(engine: Engine, settings: Settings, worker: str, now: datetime,
         # another worker changed the row between our read and our update: pick again
 
 
+def waiting(engine: Engine, now: datetime) -> tuple[int, datetime | None]:
+    """How many notifications wait for a later attempt (pending, not yet due at ``now``), and when
+    the first of them is due."""
+    with Session(engine) as session:
+        count, first = session.execute(
+            select(func.count(), func.min(Notification.next_attempt_at))
+            .where(Notification.state == PENDING, Notification.next_attempt_at > now)).one()
+    return int(count), first
+
+
 def _finish(engine: Engine, n: Notification, at: datetime, **values: Any) -> bool:
     """Record the attempt's outcome if the lease is still ours; False if it passed to another worker.
     A message to a customer that was delivered (``sent``) or dead-lettered (``bounced``) is logged
@@ -169,13 +189,17 @@ class Deliverer:
 
         url = smtp_url()
         self.smtp: SmtpServer | None = parse_smtp_url(url) if url else None
+        # The channel URLs from the environment, checked now: a bad one is a one-line error at the
+        # start, not a failure of every delivery.
+        settings.notifications.webhook()
+        settings.notifications.tell_customer.gateway()
         self._http: Any = None
 
     def _client(self) -> Any:
         if self._http is None:
-            import httpx
+            from recontact.notify.channels import webhook
 
-            self._http = httpx.Client(timeout=self.settings.notifications.timeout.total_seconds())
+            self._http = webhook.client(self.settings.notifications.timeout.total_seconds())
         return self._http
 
     def close(self) -> None:
@@ -183,6 +207,11 @@ class Deliverer:
             self._http.close()
 
     def send(self, n: Notification) -> None:
+        """One attempt, within the attempt deadline (half the lease)."""
+        with Deadline(self.settings.notifications.attempt_deadline().total_seconds()) as deadline:
+            self._send(n, deadline)
+
+    def _send(self, n: Notification, deadline: Deadline) -> None:
         cfg = self.settings.notifications
         timeout = cfg.timeout.total_seconds()
         if n.channel == "email":
@@ -190,7 +219,7 @@ class Deliverer:
 
             if self.smtp is None:
                 raise Transient("e-mail is not configured here: set $RECONTACT_SMTP_URL for the worker")
-            email.send(self.smtp, email.message_for(n, cfg.from_address), timeout)
+            email.send(self.smtp, email.message_for(n, cfg.from_address), timeout, deadline)
             return
         from recontact.notify.channels import webhook
 
@@ -204,7 +233,7 @@ class Deliverer:
             raise Permanent(f"unknown channel {n.channel!r}")
         if not url:
             raise Transient(f"no {what} is configured for the worker")
-        webhook.send(self._client(), url, n, self.worker)
+        webhook.send(self._client(), url, n, self.worker, deadline)
 
 
 def deliver_one(engine: Engine, settings: Settings, deliverer: Deliverer, n: Notification, report: WorkerReport,
@@ -212,7 +241,12 @@ def deliver_one(engine: Engine, settings: Settings, deliverer: Deliverer, n: Not
     """Send a claimed notification and record the outcome: delivered, retry or dead."""
     cfg = settings.notifications
     try:
-        deliverer.send(n)
+        try:
+            deliverer.send(n)
+        except DeliveryError:
+            raise
+        except Exception as unexpected:  # one bad notification must not stop the worker
+            raise Transient(f"unexpected {type(unexpected).__name__}: {unexpected}") from unexpected
     except DeliveryError as e:
         now = clock()
         error = f"attempt {n.attempts}: {e}"
@@ -223,7 +257,7 @@ def deliver_one(engine: Engine, settings: Settings, deliverer: Deliverer, n: Not
             kept = _finish(engine, n, now, state=DEAD, last_error=error)
         else:
             outcome = "retry"
-            wait = cfg.delay_after(n.attempts)
+            wait = cfg.delay_after(n.attempts, random.random())
             if isinstance(e, Transient) and e.retry_after is not None:
                 wait = max(wait, e.retry_after)
             kept = _finish(engine, n, now, state=PENDING, next_attempt_at=now + wait, last_error=error)
@@ -262,4 +296,6 @@ def run(engine: Engine, settings: Settings, *, once: bool = False, worker: str |
             deliver_one(engine, settings, deliverer, n, report, clock, log)
     finally:
         deliverer.close()
+    if once:
+        report.waiting, report.next_due = waiting(engine, clock())
     return report

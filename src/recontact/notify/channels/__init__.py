@@ -22,3 +22,8 @@ class Transient(DeliveryError):
 
 class Permanent(DeliveryError):
     """Will fail again however often it is tried (5xx SMTP reply, HTTP 4xx such as 404)."""
+
+
+class Unbuildable(Permanent):
+    """The notification cannot be turned into a message at all (e.g. a recipient address with a
+    line break): no attempt can succeed, so it is dead-lettered with the reason."""

@@ -16,13 +16,15 @@ attempt (a ``Retry-After`` in seconds is honoured); other 4xx are refusals for g
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from recontact import __version__
-from recontact.notify.channels import Permanent, Transient
+from recontact.notify.channels import Permanent, Transient, Unbuildable
+from recontact.notify.channels.deadline import Deadline
 from recontact.notify.models import Notification
 
 _RETRYABLE = {408, 425, 429}
@@ -45,12 +47,36 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
     return timedelta(seconds=int(value)) if value.isdigit() else None
 
 
-def send(client: httpx.Client, url: str, n: Notification, worker: str) -> None:
-    """POST the notification; return when the receiver answered 2xx."""
+def client(timeout: float) -> httpx.Client:
+    """The worker's HTTP client: a new connection for every request, so that an attempt's
+    :class:`Deadline` can guard the socket it opens."""
+    return httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def send(client: httpx.Client, url: str, n: Notification, worker: str, deadline: Deadline | None = None) -> None:
+    """POST the notification; return when the receiver answered 2xx. Each operation is bounded by
+    the client's timeout; the whole request by ``deadline``, when given."""
     try:
-        response = client.post(url, json=body_for(n), headers=headers_for(n, worker))
+        content = json.dumps(body_for(n)).encode()
+        headers = {**headers_for(n, worker), "Content-Type": "application/json"}
+    except (TypeError, ValueError) as e:
+        raise Unbuildable(f"cannot build the webhook body: {e}") from None
+    extensions: dict[str, Any] = {}
+    if deadline is not None:
+        guard = deadline.guard
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                guard(info["return_value"].get_extra_info("socket"))
+
+        extensions["trace"] = trace
+    try:
+        timeout = client.timeout if deadline is None else httpx.Timeout(
+            deadline.op_timeout(client.timeout.read or 10.0))
+        response = client.post(url, content=content, headers=headers, timeout=timeout, extensions=extensions)
     except httpx.HTTPError as e:  # timeouts, refused or reset connections, bad TLS
-        raise Transient(f"POST {_safe(url)}: {type(e).__name__}: {e}") from None
+        error = Transient(f"POST {_safe(url)}: {type(e).__name__}: {e}")
+        raise (error if deadline is None else deadline.failure(error)) from None
     if response.is_success:
         return
     what = f"POST {_safe(url)}: HTTP {response.status_code} {response.text[:200].strip()}"
