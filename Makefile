@@ -10,7 +10,7 @@ SHELL := /bin/bash
 # The install says what it does and shows pip's errors, nothing else: a machine's pip configuration
 # may name package indexes or wheel folders that do not exist there, and pip warns once per index
 # and package about each ("WARNING: Location '…' is ignored"); those lines are dropped.
-PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 QUIET := { grep -v -E "^WARNING: (Location '.*' is ignored: it is neither a file nor a directory\.|Skipping .* due to invalid metadata entry)" >&2 || true; }
 
 .PHONY: demo test lint bench contract lock clean
@@ -18,16 +18,16 @@ QUIET := { grep -v -E "^WARNING: (Location '.*' is ignored: it is neither a file
 $(BIN)/python:
 	@echo "make: creating $(VENV) (Python virtual environment)"
 	@$(PYTHON) -m venv $(VENV)
-	@$(PIP) install -q --upgrade pip 2>&1 | $(QUIET)
+	@$(BIN)/pip install -q --upgrade pip 2>&1 | $(QUIET)
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@echo "make: installing recontact and its dependencies into $(VENV) (versions from $(CONSTRAINTS))"
-	@$(PIP) install -q -c $(CONSTRAINTS) -e . 2>&1 | $(QUIET)
+	@$(BIN)/pip install -q -c $(CONSTRAINTS) -e . 2>&1 | $(QUIET)
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@echo "make: installing recontact, its dependencies and the test tools into $(VENV) (versions from $(CONSTRAINTS))"
-	@$(PIP) install -q -c $(CONSTRAINTS) -e '.[dev]' 2>&1 | $(QUIET)
+	@$(BIN)/pip install -q -c $(CONSTRAINTS) -e '.[dev]' 2>&1 | $(QUIET)
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed  ## install, then build a demo store and show the chronic callers

@@ -15,7 +15,7 @@ Contract:
   customer in the same category over the next days, often on the same ticket.
 * Identifiers are messy: one phone in many formats, e-mails in random case with stray spaces,
   ~3 % of inbound calls withheld (``anonymous``, ``0000000000``, ...) with no other identifier,
-  one customer in 32 writes their company's switchboard (:data:`SWITCHBOARDS`, a shared line)
+  one customer in 8 writes their company's switchboard (:data:`SWITCHBOARDS`, a shared line)
   beside their e-mail on e-mail contacts,
   ~2 % outbound contacts, booleans mostly ``true``/``false`` with some ``yes``/``Y``/``1`` forms.
 * Sizes: ``clamp(n // 5000, 20, 2000)`` agents (``A0042``) in teams (``team-07``) that each serve one
@@ -63,7 +63,7 @@ _LAST = (
     "allen", "king", "wright", "scott", "green", "baker", "adams", "nelson", "hill", "carter",
 )
 _DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com")
-#: Shared lines: the switchboards of two companies. A customer of one (one in 32) writes it beside
+#: Shared lines: the switchboards of two companies. A customer of one (one in 8) writes it beside
 #: their e-mail on their e-mail contacts, so a desk of any size has a shared line next to e-mails;
 #: past a handful of people behind one, it is a hub and joins no one.
 SWITCHBOARDS = ("(212) 555-0100", "+1 312 555 0100")
@@ -254,8 +254,8 @@ def _lines(n: int, seed: int, start: datetime | None, days: int | None, tz: str)
                 acc = f"ACC-{no:06d}" if has_acc else ""
                 has_mail = (h >> 42) & 7 or not acc
                 if kind == 2 or kind == 3:
-                    # (h >> 36) & 31: the customer, not a draw, so the rest of the desk stays as it was
-                    line = SWITCHBOARDS[(h >> 20) & 1] if has_mail and not (h >> 36) & 31 else ""
+                    # (h >> 36) & 7: the customer, not a draw, so the rest of the desk stays as it was
+                    line = SWITCHBOARDS[(h >> 20) & 1] if has_mail and not (h >> 36) & 7 else ""
                     ident = f"{line},{email(h, no)},{acc if rand() < 0.3 else ''}," if has_mail else f",,{acc},"
                 elif kind == 1:
                     ident = f"{phone(h)},,{acc},{full[(h >> 32) & 1023]}"
