@@ -152,6 +152,9 @@ def import_cmd(
     )
     if events_order and not events:
         raise typer.BadParameter("needs --events ID_COLUMN", param_hint="--events-order")
+    if delimiter is not None and delimiter not in ("\\t", "tab") and len(delimiter) != 1:
+        raise typer.BadParameter(f"{delimiter!r} is not one character (e.g. ',', ';', '|' or '\\t')",
+                                 param_hint="--delimiter")
     given = frozenset(k for k, v in {"tz": tz, "encoding": encoding, "delimiter": delimiter, "events": events,
                                      "time_format": time_format, "events_order": events_order}.items() if v)
     options, source, system, desk_tz = profiles.with_profile(profile, options, given, source, system)

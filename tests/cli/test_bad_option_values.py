@@ -1,0 +1,34 @@
+"""Bad option values: a one-line error and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recontact.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(("option", "value", "says"), [
+    ("--delimiter", "ab", "is not one character"),
+    ("--encoding", "klingon", "unsupported encoding"),
+    ("--tz", "Mars/Olympus", "unknown time zone"),
+])
+def test_import_option_with_a_bad_value_is_one_line(tmp_path: Path, option: str, value: str, says: str) -> None:
+    f = tmp_path / "a.csv"
+    f.write_text("started_at,phone\n2026-01-05T09:00:00Z,4155550134\n")
+    result = runner.invoke(app, ["import", str(f), "--db", str(tmp_path / "x.duckdb"), option, value])
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and says in result.output
+    assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_tab_is_a_delimiter(tmp_path: Path) -> None:
+    f = tmp_path / "a.tsv"
+    f.write_text("started_at\tphone\n2026-01-05T09:00:00Z\t4155550134\n")
+    result = runner.invoke(app, ["import", str(f), "--db", str(tmp_path / "x.duckdb"), "--delimiter", "\\t"])
+    assert result.exit_code == 0, result.output
