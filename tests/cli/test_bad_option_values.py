@@ -32,3 +32,10 @@ def test_tab_is_a_delimiter(tmp_path: Path) -> None:
     f.write_text("started_at\tphone\n2026-01-05T09:00:00Z\t4155550134\n")
     result = runner.invoke(app, ["import", str(f), "--db", str(tmp_path / "x.duckdb"), "--delimiter", "\\t"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("command", [["flags", "--since"], ["fcr", "--from"], ["cost", "--to"]])
+def test_an_impossible_date_is_named_as_such(tmp_path: Path, command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "1999-02-30", "--db", str(tmp_path / "x.duckdb")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "'1999-02-30' is not a date: day is out of range for month" in result.output

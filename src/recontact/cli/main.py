@@ -12,9 +12,10 @@ settings and the importers inside its body.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,6 +42,9 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as e:
+            e.message = _impossible_date(e.message)
+            raise
         except Interrupted as e:
             stderr.print(f"[bold yellow]interrupted:[/bold yellow] {e}", highlight=False, soft_wrap=True)
             sys.exit(130)
@@ -53,6 +57,23 @@ class _Group(TyperGroup):
             stderr.print("[bold yellow]interrupted[/bold yellow] (Ctrl-C): the command stopped before it finished; "
                          "a change it was making was rolled back", highlight=False, soft_wrap=True)
             sys.exit(130)
+
+
+_DATE_VALUE = re.compile(r"'(\d{4}-\d{1,2}-\d{1,2})' does not match the formats? '%Y-%m-%d'")
+
+
+def _impossible_date(message: str) -> str:
+    """Click's "does not match the format" for a date written right but impossible (1999-02-30)
+    said as what it is: the date does not exist, and why."""
+    found = _DATE_VALUE.search(message)
+    if not found:
+        return message
+    year, month, day = (int(x) for x in found.group(1).split("-"))
+    try:
+        date(year, month, day)
+    except ValueError as why:
+        return f"{found.group(1)!r} is not a date: {why}"
+    return message
 
 
 app = typer.Typer(
