@@ -23,7 +23,7 @@ import typer
 from typer.core import TyperGroup
 
 from recontact import __version__
-from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
+from recontact.cli.output import Output, emit_json, emit_rows, save_chart, stderr, stdout
 from recontact.errors import InputFileError, Interrupted, RecontactError, interrupted
 from recontact.store import DB_ENV
 from recontact.store import DEFAULT_DB as DEFAULT_DB_NAME
@@ -314,7 +314,7 @@ def top(
     if chart is not None:
         from recontact import charts
 
-        charts.save(charts.top_chart(rows, period), chart)
+        save_chart(charts.top_chart(rows, period), chart)
     emit_rows(rows, output, title=f"Top {n} callers per {period} ({desk.report_timezone(db, settings)})",
               columns=["period", "rank", "customer_key", "contacts", "handle_s", "identifiers"],
               limit=limit, newest_first="period")
