@@ -39,3 +39,18 @@ def test_an_impossible_date_is_named_as_such(tmp_path: Path, command: list[str])
     result = runner.invoke(app, [*command, "1999-02-30", "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "'1999-02-30' is not a date: day is out of range for month" in result.output
+
+
+@pytest.mark.parametrize(("toml", "says"), [
+    ('timezon = "UTC"\n', "timezon: unknown key (allowed in the top level: asterisk,"),
+    ('[costs]\nlabor_per_hour = 3\n', "costs.labor_per_hour: unknown key (allowed in [costs]: labour_per_hour,"),
+    ('repeat_window = "99999999999d"\n', "repeat_window: '99999999999d' is too long: durations run up to 36500d"),
+    ('[[rules]]\nname = "x"\nmin_contacts = 3\nwindow = "999999999d"\n',
+     "rules.0.window: '999999999d' is too long"),
+])
+def test_config_errors_name_the_key_the_file_and_what_is_allowed(tmp_path: Path, toml: str, says: str) -> None:
+    (tmp_path / "r.toml").write_text(toml)
+    result = runner.invoke(app, ["rules", "--config", str(tmp_path / "r.toml")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {tmp_path / 'r.toml'}: ") and says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Extra inputs" not in result.stderr

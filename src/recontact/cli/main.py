@@ -49,7 +49,9 @@ class _Group(TyperGroup):
             stderr.print(f"[bold yellow]interrupted:[/bold yellow] {e}", highlight=False, soft_wrap=True)
             sys.exit(130)
         except RecontactError as e:
-            stderr.print(f"[bold red]error:[/bold red] {e}", highlight=False, soft_wrap=True)
+            from rich.markup import escape
+
+            stderr.print(f"[bold red]error:[/bold red] {escape(str(e))}", highlight=False, soft_wrap=True)
             sys.exit(1)
         except (KeyboardInterrupt, RuntimeError) as e:
             if not interrupted(e):
