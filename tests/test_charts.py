@@ -58,3 +58,30 @@ def test_kpi_trend_leaves_out_rates_never_measured() -> None:
              "truck_roll_rate": None}]
     spec = charts.kpis_chart(rows, ["week"])
     assert {v["series"] for v in charts.chart_data(spec)} == {"abandonment", "service level"}
+
+
+def test_a_chart_command_says_where_it_wrote_and_the_folder_it_created(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from recontact import samples
+    from recontact.cli.main import app
+
+    runner = CliRunner()
+    samples.write_csv(tmp_path / "d.csv", 200)
+    assert runner.invoke(app, ["import", str(tmp_path / "d.csv"), "--db", str(tmp_path / "x.duckdb")]).exit_code == 0
+    target = tmp_path / "new" / "k.svg"
+    result = runner.invoke(app, ["top", "--chart", str(target), "--db", str(tmp_path / "x.duckdb"), "-o", "json"])
+    assert result.exit_code == 0, result.output
+    assert f"chart written: {target} (created the folder {tmp_path / 'new'})" in result.stderr
+    assert target.exists() and result.stdout.lstrip().startswith("[")
+
+
+def test_top_chart_gives_every_customer_its_own_colour_and_a_readable_legend() -> None:
+    rows = [{"period": f"2026-W{w:02d}", "rank": r, "customer_key": f"C{w * 10 + r}", "contacts": 5 - r,
+             "handle_s": None, "identifiers": []} for w in range(1, 8) for r in range(1, 6)]
+    spec = charts.top_chart(rows, "week")
+    colour = spec["encoding"]["color"]
+    assert colour["title"] == "customer"
+    domain, palette = colour["scale"]["domain"], colour["scale"]["range"]
+    assert sorted(domain) == sorted({r["customer_key"] for r in rows}) and len(domain) == 35
+    assert len(set(palette)) == len(domain)

@@ -84,20 +84,34 @@ def bar_chart(rows: Sequence[Mapping[str, Any]], x: str, series: Mapping[str, st
     return _spec(chart)
 
 
+def distinct_colours(n: int) -> list[str]:
+    """``n`` colours, no two alike: Tableau's 20 while they last, then hues a golden angle apart
+    (three lightnesses), so that every series of a chart has its own."""
+    tableau20 = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                 "#9c755f", "#bab0ac", "#a0cbe8", "#ffbe7d", "#ff9d9a", "#86bcb6", "#8cd17d", "#f1ce63",
+                 "#d4a6c8", "#fabfd2", "#d7b5a6", "#79706e"]
+    if n <= len(tableau20):
+        return tableau20[:n]
+    return [f"hsl({(i * 137.508) % 360:.1f}, 65%, {(35, 50, 65)[i % 3]}%)" for i in range(n)]
+
+
 def stacked_bar_chart(rows: Sequence[Mapping[str, Any]], x: str, y: str, color: str, *, title: str,
-                      tooltip: Sequence[str] = ()) -> dict[str, Any]:
+                      tooltip: Sequence[str] = (), color_title: str | None = None) -> dict[str, Any]:
     """Bars per ``x`` (periods, in row order), stacked by ``color`` (e.g. the top callers of each
-    week, by contacts)."""
+    week, by contacts), each value of ``color`` in its own colour; the legend titled ``color_title``."""
     import altair as alt
 
     keep = (x, y, color, *tooltip)
     values = [{k: (" ".join(map(str, r[k])) if isinstance(r[k], list | tuple) else r[k]) for k in keep}
               for r in rows]
     order = list(dict.fromkeys(r[x] for r in rows))
+    series = sorted({r[color] for r in rows}, key=str)
+    colours = distinct_colours(len(series))
     chart = alt.Chart(_inline(values), title=title, width=WIDTH, height=HEIGHT).mark_bar().encode(
         x=alt.X(f"{x}:O", sort=order, title=x),
         y=alt.Y(f"{y}:Q", title=y, stack="zero"),
-        color=alt.Color(f"{color}:N", title=color, legend=None if len({r[color] for r in rows}) > 20 else alt.Legend()),
+        color=alt.Color(f"{color}:N", title=color_title or color, scale=alt.Scale(domain=series, range=colours),
+                        legend=None if len(series) > 20 else alt.Legend()),
         tooltip=[alt.Tooltip(f"{k}:N") for k in (x, color)] + [alt.Tooltip(f"{y}:Q")]
         + [alt.Tooltip(f"{k}:N") for k in tooltip],
     )
@@ -235,7 +249,7 @@ def drivers_chart(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def top_chart(rows: Sequence[Mapping[str, Any]], period: str) -> dict[str, Any]:
     """Top callers: each period's top callers' contacts, stacked per customer."""
     return stacked_bar_chart(rows, "period", "contacts", "customer_key", title=f"Top callers per {period}",
-                             tooltip=("identifiers",))
+                             tooltip=("identifiers",), color_title="customer")
 
 
 def cost_chart(rows: Sequence[Mapping[str, Any]], head: int = 30) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -225,7 +226,29 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
-        )
+        problems = "; ".join(_problem(err) for err in e.errors())
         raise ConfigError(f"{found}: {problems}") from None
+
+
+def _problem(err: Any) -> str:
+    """One validation error as the key, and what is wrong with it in the user's words: an unknown
+    key names the keys allowed in its table, instead of pydantic's "Extra inputs are not permitted"."""
+    loc = [str(p) for p in err["loc"]]
+    key = ".".join(loc) or "(top)"
+    if err["type"] == "extra_forbidden":
+        allowed = _keys_of(loc[:-1])
+        where = f"[{'.'.join(loc[:-1])}]" if loc[:-1] else "the top level"
+        return f"{key}: unknown key" + (f" (allowed in {where}: {', '.join(allowed)})" if allowed else "")
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{key}: {msg}"
+
+
+def _keys_of(path: list[str]) -> list[str]:
+    """The keys the settings table at ``path`` (e.g. ``["costs"]``) allows; empty when unknown."""
+    model: Any = Settings
+    for part in path:
+        field = getattr(model, "model_fields", {}).get(part)
+        model = field.annotation if field is not None else None
+        if model is None:
+            return []
+    return sorted(getattr(model, "model_fields", {}))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from recontact.cli.main import DEFAULT_DB, DEFAULT_LIMIT, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _Group, _settings, app
-from recontact.cli.output import Output, emit_json, emit_rows, stdout
+from recontact.cli.output import Output, emit_json, emit_rows, save_chart, stdout
 
 if TYPE_CHECKING:
     from recontact.directory import DirectorySummary
@@ -163,7 +163,7 @@ def _chart(command: str, rows: list[dict[str, Any]], path: Path) -> None:
     from recontact import charts
 
     if command == "cost":
-        charts.save(charts.cost_chart(rows), path)
+        save_chart(charts.cost_chart(rows), path)
 
 
 @app.command()

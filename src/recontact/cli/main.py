@@ -12,9 +12,10 @@ settings and the importers inside its body.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,7 +23,7 @@ import typer
 from typer.core import TyperGroup
 
 from recontact import __version__
-from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
+from recontact.cli.output import Output, emit_json, emit_rows, save_chart, stderr, stdout
 from recontact.errors import InputFileError, Interrupted, RecontactError, interrupted
 from recontact.store import DB_ENV
 from recontact.store import DEFAULT_DB as DEFAULT_DB_NAME
@@ -41,11 +42,16 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as e:
+            e.message = _impossible_date(e.message)
+            raise
         except Interrupted as e:
             stderr.print(f"[bold yellow]interrupted:[/bold yellow] {e}", highlight=False, soft_wrap=True)
             sys.exit(130)
         except RecontactError as e:
-            stderr.print(f"[bold red]error:[/bold red] {e}", highlight=False, soft_wrap=True)
+            from rich.markup import escape
+
+            stderr.print(f"[bold red]error:[/bold red] {escape(str(e))}", highlight=False, soft_wrap=True)
             sys.exit(1)
         except (KeyboardInterrupt, RuntimeError) as e:
             if not interrupted(e):
@@ -53,6 +59,23 @@ class _Group(TyperGroup):
             stderr.print("[bold yellow]interrupted[/bold yellow] (Ctrl-C): the command stopped before it finished; "
                          "a change it was making was rolled back", highlight=False, soft_wrap=True)
             sys.exit(130)
+
+
+_DATE_VALUE = re.compile(r"'(\d{4}-\d{1,2}-\d{1,2})' does not match the formats? '%Y-%m-%d'")
+
+
+def _impossible_date(message: str) -> str:
+    """Click's "does not match the format" for a date written right but impossible (1999-02-30)
+    said as what it is: the date does not exist, and why."""
+    found = _DATE_VALUE.search(message)
+    if not found:
+        return message
+    year, month, day = (int(x) for x in found.group(1).split("-"))
+    try:
+        date(year, month, day)
+    except ValueError as why:
+        return f"{found.group(1)!r} is not a date: {why}"
+    return message
 
 
 app = typer.Typer(
@@ -152,6 +175,9 @@ def import_cmd(
     )
     if events_order and not events:
         raise typer.BadParameter("needs --events ID_COLUMN", param_hint="--events-order")
+    if delimiter is not None and delimiter not in ("\\t", "tab") and len(delimiter) != 1:
+        raise typer.BadParameter(f"{delimiter!r} is not one character (e.g. ',', ';', '|' or '\\t')",
+                                 param_hint="--delimiter")
     given = frozenset(k for k, v in {"tz": tz, "encoding": encoding, "delimiter": delimiter, "events": events,
                                      "time_format": time_format, "events_order": events_order}.items() if v)
     options, source, system, desk_tz = profiles.with_profile(profile, options, given, source, system)
@@ -290,7 +316,7 @@ def top(
     if chart is not None:
         from recontact import charts
 
-        charts.save(charts.top_chart(rows, period), chart)
+        save_chart(charts.top_chart(rows, period), chart)
     emit_rows(rows, output, title=f"Top {n} callers per {period} ({desk.report_timezone(db, settings)})",
               columns=["period", "rank", "customer_key", "contacts", "handle_s", "identifiers"],
               limit=limit, newest_first="period")

@@ -13,6 +13,8 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
 
@@ -182,3 +184,14 @@ def _emit_table(rows: Sequence[dict[str, Any]], title: str, columns: Sequence[st
         left_out = ", ".join(c.replace("_", " ") for c in wanted[len(cols):])
         stdout.print(f"[dim]not shown at this width: {left_out} (a wider terminal, or --output csv/json)[/dim]",
                      highlight=False)
+
+
+def save_chart(spec: Any, path: Path) -> None:
+    """Write a report's chart (``charts.save``) and say where on standard error (and that its
+    folder was created, when it was), so that standard output stays the report."""
+    from recontact import charts
+
+    missing = [p for p in reversed(path.absolute().parents) if not p.exists()]
+    written = charts.save(spec, path)
+    created = f" (created the folder {missing[0]})" if missing else ""
+    stderr.print(f"chart written: {written}{created}", highlight=False, soft_wrap=True)

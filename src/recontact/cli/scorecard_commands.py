@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from recontact.cli.main import DEFAULT_DB, DEFAULT_LIMIT, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _settings, app
-from recontact.cli.output import Output, emit_rows
+from recontact.cli.output import Output, emit_rows, save_chart
 
 #: Values of ``--by`` (kept equal to ``recontact.scorecard.BY_CHOICES`` by a test: importing that
 #: module here would load pydantic for ``--help``).
@@ -56,7 +56,7 @@ def _report(rows: list[dict[str, Any]], output: Output, *, chart: Path | None, d
     if chart is not None:
         from recontact import charts
 
-        charts.save(draw(charts), chart)
+        save_chart(draw(charts), chart)
     table = output is Output.table
     shown = [{**r, **{k: None if r[k] is None else round(r[k], 1) for k in seconds}}
              for r in _percent(rows, *rates)] if table else rows

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from recontact.schema import CHANNEL_SYNONYMS
 
@@ -20,11 +20,26 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, str):
         m = _SHORT_DURATION.match(value)
         if m:
-            return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
+            seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
+            if seconds > LONGEST.total_seconds():  # timedelta itself overflows past 999999999 days
+                raise ValueError(f"{value.strip()!r} is too long: {BOUNDS}")
+            return timedelta(seconds=seconds)
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+#: The longest duration a setting takes: a century, far past any window, well inside what the
+#: engine's timestamps and intervals hold.
+LONGEST = timedelta(days=36500)
+BOUNDS = "durations run up to 36500d (100 years)"
+
+
+def _bounded(v: timedelta) -> timedelta:
+    if v > LONGEST:
+        raise ValueError(f"{v.days}d is too long: {BOUNDS}")
+    return v
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_bounded)]
 
 
 def format_duration(d: timedelta) -> str:
