@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 _KEY = re.compile(r"^[Cc](\d+)$")
 TIMEZONE_META = "timezone"  # the desk's time zone, from the last import's --tz
+REGION_META = "phone_region"  # the phone region the last import read national numbers in
 
 
 def format_key(key: int) -> str:
@@ -84,6 +85,8 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings, progre
     try:
         with open_store(db, memory_limit=settings.memory_limit) as store:
             options, read_in = configured_options(store, request, settings)
+            region, region_note = import_region(store, options.tz, settings)
+            options, settings = replace(options, region=region), with_region(settings, region)
             history = _history_for_cases(settings, store)
             earlier = _finish_earlier_cases(db, settings, store) if history is not None else []
             summary = import_file(store, request.path, importer, options, system=request.system,
@@ -97,6 +100,10 @@ def import_contacts(db: Path, request: ImportRequest, settings: Settings, progre
                 summary.notes.append(read_in)
             if request.desk_timezone:
                 remember_timezone(store, request.desk_timezone, summary)
+            if store.meta(REGION_META) != region:
+                store.set_meta(REGION_META, region)
+            if region_note or summary.invalid_phones:
+                summary.notes.append(region_note or _region_hint(region, settings))
             if history is not None and summary.import_id:
                 if phase is not None:
                     phase("opening cases")
@@ -224,6 +231,38 @@ def configured_options(store: Store, request: ImportRequest, settings: Settings)
     return replace(options, tz=tz), f"times without an offset read in the desk time zone {tz} kept in the store"
 
 
+def import_region(store: Store, tz: str, settings: Settings) -> tuple[str, str | None]:
+    """The phone region national numbers (no country code) are read in, and a note when it was
+    not configured: ``default_region`` when recontact.toml sets it; else the country owning the
+    zone naive times are read in (``zone.tab``: Europe/London -> GB); else the region the store's
+    last import used; else the default (US)."""
+    if "default_region" in settings.model_fields_set:
+        return settings.default_region, None
+    import phonenumbers
+
+    from recontact.identity.zones import country_of_zone
+
+    country = country_of_zone(tz)
+    if country and country in phonenumbers.SUPPORTED_REGIONS:
+        return country, (f"phone numbers without a country code read as {country} numbers: the country of "
+                         f"the time zone {tz} (set default_region in recontact.toml to choose another)")
+    return store.meta(REGION_META) or settings.default_region, None
+
+
+def _region_hint(region: str, settings: Settings) -> str:
+    """What to do about invalid phone numbers read in a region nobody chose."""
+    if "default_region" in settings.model_fields_set:
+        return f"phone numbers without a country code read as {region} numbers (default_region)"
+    return (f"phone numbers without a country code read as {region} numbers, the default: no --tz of one "
+            "country says otherwise; if they are another country's national numbers, set default_region "
+            "in recontact.toml (e.g. default_region = \"GB\") or import with --tz of that country")
+
+
+def with_region(settings: Settings, region: str) -> Settings:
+    """``settings`` with ``default_region`` = ``region`` (unchanged when it is already)."""
+    return settings if settings.default_region == region else settings.model_copy(update={"default_region": region})
+
+
 def remember_timezone(store: Store, tz: str, summary: ImportSummary) -> None:
     """Keep ``tz`` as the desk's time zone in the store's meta (said in a note when it changes)."""
     before = store.meta(TIMEZONE_META)
@@ -236,7 +275,11 @@ def remember_timezone(store: Store, tz: str, summary: ImportSummary) -> None:
 
 def report_settings(store: Store, settings: Settings) -> Settings:
     """``settings`` with the reporting time zone in force: the config's ``timezone`` when it sets
-    one, else the desk time zone the store remembers from an import's ``--tz``, else UTC."""
+    one, else the desk time zone the store remembers from an import's ``--tz``, else UTC; and the
+    phone region lookups use: the config's ``default_region``, else the one the store's last import
+    read national numbers in (``import_region``)."""
+    if "default_region" not in settings.model_fields_set:
+        settings = with_region(settings, store.meta(REGION_META) or settings.default_region)
     if "timezone" in settings.model_fields_set:
         return settings
     tz = store.meta(TIMEZONE_META)
@@ -284,7 +327,8 @@ def remove_import(db: Path, settings: Settings, import_id: int) -> dict[str, Any
     with open_store(db, create=False, memory_limit=settings.memory_limit) as store:
         store.con.execute("BEGIN TRANSACTION")
         try:
-            row = ledger.remove_import_rows(store.con, import_id, Hygiene.from_settings(settings))
+            row = ledger.remove_import_rows(store.con, import_id,
+                                              Hygiene.from_settings(report_settings(store, settings)))
             store.con.execute("COMMIT")
         except BaseException:
             store.con.execute("ROLLBACK")
@@ -332,9 +376,10 @@ def open_for_reading(db: Path, settings: Settings) -> Store:
     ``store busy: an import is running (…)`` while an import holds it. Identities are resolved
     again first (a brief read-write open) when the identity settings changed since the last time."""
     store = open_store(db, read_only=True, memory_limit=settings.memory_limit)
-    if not resolved_with(store, settings):  # rare: one more open, to resolve, then read again
+    in_force = report_settings(store, settings)
+    if not resolved_with(store, in_force):  # rare: one more open, to resolve, then read again
         store.close()
-        ensure_resolved(db, settings)
+        ensure_resolved(db, in_force)
         store = open_store(db, read_only=True, memory_limit=settings.memory_limit)
     try:
         set_timezone(store.con, report_settings(store, settings).timezone)

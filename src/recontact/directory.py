@@ -55,12 +55,15 @@ def import_directory(db: Path, kind: str, path: Path, settings: Settings) -> Dir
     """Read directory ``kind`` (customers, agents, employees, orders) from the CSV at ``path`` and
     replace that directory in the store with it, in one transaction; identities are resolved again.
     InputFileError (nothing changes) when the file cannot be read or holds no valid row."""
-    from recontact.desk import format_key
+    from recontact.desk import format_key, report_settings
     from recontact.errors import InputFileError
     from recontact.store.directories import replace_directory
     from recontact.store.ledger import file_sha256
 
     which = check_kind(kind)
+    if store_exists(db):  # national numbers read in the phone region the contacts were
+        with open_store(db, read_only=True) as store:
+            settings = report_settings(store, settings)
     rows = read_directory(path, which, region=settings.default_region, placeholders=settings.placeholders)
     if not rows.rows:
         first = f"; first: line {rows.rejects[0].line}: {rows.rejects[0].reason}" if rows.rejects else ""

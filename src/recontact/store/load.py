@@ -51,6 +51,7 @@ from recontact.store.stage import (
     slow_phones,
     stage,
 )
+from recontact.wording import plural
 
 __all__ = ["ImportSummary", "Progress", "import_file"]
 
@@ -227,7 +228,8 @@ def _count(summary: ImportSummary, con: duckdb.DuckDBPyConnection, import_id: in
         examples = [r[0] for r in con.execute(
             f"SELECT phone_raw FROM contacts WHERE import_id = {import_id} AND {invalid} "
             "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3").fetchall()]
-        summary.notes.append(f"{summary.invalid_phones:,} caller ids are not valid phone numbers (kept, "
+        summary.notes.append(f"{plural(summary.invalid_phones, 'caller id')} "
+                             f"{'is' if summary.invalid_phones == 1 else 'are'} not valid phone numbers (kept, "
                              f"identify no one), e.g. {', '.join(map(repr, examples))}")
     hubs = con.execute(f"""
         SELECT ident, people FROM identifiers WHERE role = 'hub' AND ({' OR '.join(
