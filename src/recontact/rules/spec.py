@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from recontact.schema import CHANNEL_SYNONYMS
 
@@ -20,11 +20,22 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, str):
         m = _SHORT_DURATION.match(value)
         if m:
-            return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
+            seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
+            if abs(seconds) > MAX_DURATION.total_seconds():
+                raise ValueError(f"{value!r} is longer than the longest duration, {MAX_DURATION.days:,}d (100 years)")
+            return timedelta(seconds=seconds)
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+def _bounded(value: timedelta) -> timedelta:
+    if abs(value) > MAX_DURATION:
+        raise ValueError(f"{value} is longer than the longest duration, {MAX_DURATION.days:,}d (100 years)")
+    return value
+
+
+#: the longest window, gap or wait a setting takes: beyond it dates overflow (Python, DuckDB)
+MAX_DURATION = timedelta(days=36_500)
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_bounded)]
 
 
 def format_duration(d: timedelta) -> str:
