@@ -12,6 +12,7 @@ import typer
 
 from recontact.cli.main import ConfigOpt, OutputOpt, _a_file, _settings, app
 from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
+from recontact.wording import plural
 
 
 def _generate(out: Path, contacts: int, seed: int, **layout: Any) -> int:
@@ -91,7 +92,8 @@ def demo(
     open_flags = sum(1 for f in built.flags if f["closed_at"] is None)
     customers = len({f["customer_key"] for f in built.flags})
     newest = sorted(built.flags, key=lambda f: f["crossed_at"], reverse=True)[:10]
-    emit_rows(newest, output, title=f"Chronic callers: {len(built.flags):,} flags on {customers:,} customers, "
+    emit_rows(newest, output, title=f"Chronic callers: {plural(len(built.flags), 'flag')} on "
+                                    f"{plural(customers, 'customer')}, "
                                     f"{open_flags:,} still open — the {len(newest)} newest",
               columns=["crossed_at", "rule", "count", "customer_key", "identifiers", "category"])
     month = built.top[-1]["period"] if built.top else ""
