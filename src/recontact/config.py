@@ -221,6 +221,10 @@ def load_settings(path: Path | None = None) -> Settings:
         data = tomllib.loads(found.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{found}: config file not found") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{found}: not a TOML text file (byte {e.start}: not UTF-8)") from None
+    except OSError as e:
+        raise ConfigError(f"{found}: cannot read the config file: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{found}: not valid TOML: {e}") from None
     try:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from recontact.cli.main import DEFAULT_DB, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _Group, _settings, app
+from recontact.cli.main import DEFAULT_DB, MAX_COUNT, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _Group, _settings, app
 from recontact.cli.output import Output, emit_json, emit_rows, stdout
 from recontact.wording import plural
 
@@ -244,7 +244,7 @@ def route_cmd(actor: ActorOpt = None, db: DbOpt = DEFAULT_DB, output: OutputOpt 
 @cases_app.command("open-top")
 def open_top_cmd(
     period: Annotated[str, typer.Option(help="week (ISO week) or month (calendar month).")] = "week",
-    n: Annotated[int, typer.Option("--n", min=1, help="How many top callers.")] = 5,
+    n: Annotated[int, typer.Option("--n", min=1, max=MAX_COUNT, help="How many top callers.")] = 5,
     on: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="A day in the period (default: the "
                                                                            "latest contact's).")] = None,
     actor: ActorOpt = None,

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from recontact.cli.main import DEFAULT_DB, DEFAULT_LIMIT, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _Group, _settings, app
+from recontact.cli.main import (
+    DEFAULT_DB,
+    DEFAULT_LIMIT,
+    MAX_COUNT,
+    ConfigOpt,
+    DbOpt,
+    LimitOpt,
+    OutputOpt,
+    _Group,
+    _settings,
+    app,
+)
 from recontact.cli.output import Output, emit_json, emit_rows, save_chart, stdout
 
 if TYPE_CHECKING:
@@ -127,7 +138,7 @@ def cost(
     period: PeriodOpt = "month",
     unprofitable: Annotated[bool, typer.Option("--unprofitable", help="Only customers who cost more than they "
                                                                       "pay in the period (margin < 0).")] = False,
-    n: Annotated[int | None, typer.Option("--n", min=1, help="The N most expensive customers per period "
+    n: Annotated[int | None, typer.Option("--n", min=1, max=MAX_COUNT, help="The N most expensive customers per period "
                                                               "(default: all).")] = None,
     start: FromOpt = None, end: ToOpt = None, limit: LimitOpt = DEFAULT_LIMIT,
     chart: Annotated[Path | None, typer.Option("--chart", help="Also write a Pareto chart of the most "

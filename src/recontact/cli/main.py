@@ -83,13 +83,42 @@ app = typer.Typer(
     help="Find the customers stuck in a support loop: who calls again and again, and since when.",
 )
 
-DbOpt = Annotated[Path, typer.Option("--db", envvar=DB_ENV, help="Store file (DuckDB).")]
+#: the largest count an option takes (rows, callers, ids): beyond it is a typo, not a request
+MAX_COUNT = 1_000_000_000
+
+
+def _a_file(value: Path | None, option: str) -> Path | None:
+    """``value`` when it can name a file (not empty, not a directory), else a usage error."""
+    if value is not None and (not str(value).strip() or value.is_dir()):
+        raise typer.BadParameter(f"{str(value)!r} is {'a folder' if str(value).strip() else 'empty'}: "
+                                 f"give {option} a file name")
+    return value
+
+
+def _db_file(value: Path) -> Path:
+    return _a_file(value, "--db") or value
+
+
+def _config_file(value: Path | None) -> Path | None:
+    return _a_file(value, "--config")
+
+
+def _one_character(value: str | None) -> str | None:
+    if value is not None and len(value) != 1:
+        raise typer.BadParameter(f"{value!r} is {len(value)} characters: a field separator is one character, "
+                                 "e.g. ',' ';' or '\\t' written as $'\\t'")
+    return value
+
+
+DbOpt = Annotated[Path, typer.Option("--db", envvar=DB_ENV, callback=_db_file, help="Store file (DuckDB).")]
 DEFAULT_DB = Path(DEFAULT_DB_NAME)
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table, csv or json.")]
-LimitOpt = Annotated[int, typer.Option("--limit", min=0, help="Table: the newest N rows (0: all). CSV and JSON "
+LimitOpt = Annotated[int, typer.Option("--limit", min=0, max=MAX_COUNT,
+                                               help="Table: the newest N rows (0: all). CSV and JSON "
                                                             "always give every row.")]
 DEFAULT_LIMIT = 50
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings TOML (default: $RECONTACT_CONFIG "
+ConfigOpt = Annotated[Path | None, typer.Option("--config", callback=_config_file,
+                                                                  help="Settings TOML (default: $RECONTACT_CONFIG "
                                                                   "or ./recontact.toml).")]
 
 
@@ -137,7 +166,8 @@ def import_cmd(
                                                                       "Repeatable.")] = None,
     encoding: Annotated[str | None, typer.Option(help="utf-8, latin-1, cp1252 or utf-16 (default: "
                                                       "detected).")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="Field separator (default: detected).")] = None,
+    delimiter: Annotated[str | None, typer.Option(callback=_one_character,
+                                                  help="Field separator, one character (default: detected).")] = None,
     time_format: Annotated[str | None, typer.Option(help="strptime layout of non-ISO times, e.g. "
                                                          "'%d/%m/%Y %H:%M'.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (default: "
@@ -299,7 +329,7 @@ def flags(
 @app.command()
 def top(
     period: Annotated[str, typer.Option(help="week (ISO week) or month (calendar month).")] = "week",
-    n: Annotated[int, typer.Option("--n", min=1, help="How many callers per period.")] = 5,
+    n: Annotated[int, typer.Option("--n", min=1, max=MAX_COUNT, help="How many callers per period.")] = 5,
     limit: LimitOpt = DEFAULT_LIMIT,
     chart: Annotated[Path | None, typer.Option("--chart", help="Also write a chart: FILE.html, .svg or "
                                                                ".png.")] = None,

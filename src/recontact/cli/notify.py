@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from recontact.cli.cases import ActorOpt, _actor
-from recontact.cli.main import DEFAULT_DB, DEFAULT_LIMIT, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _settings, app
+from recontact.cli.main import (
+    DEFAULT_DB,
+    DEFAULT_LIMIT,
+    MAX_COUNT,
+    ConfigOpt,
+    DbOpt,
+    LimitOpt,
+    OutputOpt,
+    _settings,
+    app,
+)
 from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
 
 if TYPE_CHECKING:
@@ -37,7 +47,8 @@ def _engine(db: Path) -> Engine:
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due now (each notification tried at most "
                                                       "once), then exit: for cron.")] = False,
-    poll: Annotated[float, typer.Option("--poll", min=0.05, help="Seconds between looks at an empty queue.")] = 2.0,
+    poll: Annotated[float, typer.Option("--poll", min=0.05, max=86_400.0,
+                                        help="Seconds between looks at an empty queue.")] = 2.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per delivery on standard error.")] = False,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:
@@ -107,7 +118,8 @@ def list_cmd(
     dead: Annotated[bool, typer.Option("--dead", help="Only dead-lettered notifications.")] = False,
     state: Annotated[list[str] | None, typer.Option("--state", help="pending, sending, delivered or dead "
                                                                     "(repeatable).")] = None,
-    case: Annotated[int | None, typer.Option("--case", help="Only this case's notifications.")] = None,
+    case: Annotated[int | None, typer.Option("--case", min=1, max=MAX_COUNT,
+                                             help="Only this case's notifications.")] = None,
     limit: LimitOpt = DEFAULT_LIMIT,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:

@@ -9,7 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from recontact.cli.main import DEFAULT_DB, DEFAULT_LIMIT, ConfigOpt, DbOpt, LimitOpt, OutputOpt, _settings, app
+from recontact.cli.main import (
+    DEFAULT_DB,
+    DEFAULT_LIMIT,
+    MAX_COUNT,
+    ConfigOpt,
+    DbOpt,
+    LimitOpt,
+    OutputOpt,
+    _settings,
+    app,
+)
 from recontact.cli.output import Output, emit_rows, save_chart
 
 #: Values of ``--by`` (kept equal to ``recontact.scorecard.BY_CHOICES`` by a test: importing that
@@ -85,7 +95,7 @@ def fcr(
 
 @app.command("repeat-drivers")
 def repeat_drivers(
-    n: Annotated[int | None, typer.Option("--n", min=1, help="Only the first N categories.")] = None,
+    n: Annotated[int | None, typer.Option("--n", min=1, max=MAX_COUNT, help="Only the first N categories.")] = None,
     since: FromOpt = None, until: ToOpt = None, chart: ChartOpt = None,
     db: DbOpt = DEFAULT_DB, output: OutputOpt = Output.table, config: ConfigOpt = None,
 ) -> None:

@@ -3,7 +3,7 @@
 ``zone.tab`` gives each zone the one country it is mostly used in (Europe/London -> GB,
 Asia/Jerusalem -> IL, America/New_York -> US). It ships with the operating system
 (/usr/share/zoneinfo) and with the ``tzdata`` package, but neither is promised to be there, so the
-table below is derived from it (418 zones; ``tests/identity/test_zones.py`` compares it with the
+table below is derived from it (418 zones; ``tests/identity/test_phone_region.py`` compares it with the
 machine's copy when there is one). Zones of no country (UTC, Etc/GMT+5) and old aliases (US/Eastern, GB) are
 not in it: they give no phone region.
 """

@@ -21,24 +21,20 @@ def parse_duration(value: Any) -> Any:
         m = _SHORT_DURATION.match(value)
         if m:
             seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
-            if seconds > LONGEST.total_seconds():  # timedelta itself overflows past 999999999 days
-                raise ValueError(f"{value.strip()!r} is too long: {BOUNDS}")
+            if abs(seconds) > MAX_DURATION.total_seconds():
+                raise ValueError(f"{value!r} is longer than the longest duration, {MAX_DURATION.days:,}d (100 years)")
             return timedelta(seconds=seconds)
     return value
 
 
-#: The longest duration a setting takes: a century, far past any window, well inside what the
-#: engine's timestamps and intervals hold.
-LONGEST = timedelta(days=36500)
-BOUNDS = "durations run up to 36500d (100 years)"
+def _bounded(value: timedelta) -> timedelta:
+    if abs(value) > MAX_DURATION:
+        raise ValueError(f"{value} is longer than the longest duration, {MAX_DURATION.days:,}d (100 years)")
+    return value
 
 
-def _bounded(v: timedelta) -> timedelta:
-    if v > LONGEST:
-        raise ValueError(f"{v.days}d is too long: {BOUNDS}")
-    return v
-
-
+#: the longest window, gap or wait a setting takes: beyond it dates overflow (Python, DuckDB)
+MAX_DURATION = timedelta(days=36_500)
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_bounded)]
 
 
