@@ -233,3 +233,52 @@ def test_asterisk_settings_from_toml(tmp_path):
     path.write_text('[asterisk]\ndesk_extension = ["6001"]\n')
     with pytest.raises(ConfigError, match=r"asterisk\.desk_extension"):
         load_settings(path)
+
+
+# --- cdr_csv with newcdrcolumns (21 fields: peeraccount, linkedid, sequence) --------------------
+
+
+def test_legs_of_one_call_fold_into_one_contact(samples, run_import, contact_rows):
+    """master_linkedid.csv (Latin-1, 13 records written by hand after cdr_csv.c's field order): a
+    queue fan-out answered by the second of three agents, a call forwarded on no answer, a fan-out
+    nobody answers, a busy call, one record written twice, an unknown disposition and a blind
+    transfer. Legs share the linkedid; the uniqueid differs on the forwarded leg."""
+    s = run_import(samples / "asterisk" / "master_linkedid.csv", tz=LA)
+    assert "Asterisk cdr_csv column order, 21 fields" in s.notes
+    assert (s.read, s.imported, s.folded, s.duplicates, s.rejected, s.conflicts) == (13, 6, 5, 1, 1, 0)
+    assert s.read == s.imported + s.folded + s.duplicates + s.rejected + s.conflicts + s.skipped
+    assert any(n.startswith("call legs: 11 CDR rows folded by linkedid, else uniqueid into 6 calls") for n in s.notes)
+    rows = by_id(contact_rows)
+    assert set(rows) == {"1772614800.101", "1772615400.110", "1772616000.120", "1772616600.130",
+                         "1772617200.140", "1772618400.160"}
+    fan = rows["1772614800.101"]  # 6002 answered 15 s in and talked 300 s
+    assert (fan["answered"], fan["abandoned"], fan["wait_s"], fan["talk_s"]) == (True, False, 15, 300)
+    assert (fan["agent_id"], fan["customer_name"], fan["phone"]) == ("PJSIP/6002", "José Núñez", "+14155550101")
+    assert fan["started_at"] == datetime(2026, 3, 4, 17, 0, tzinfo=UTC)
+    forwarded = rows["1772615400.110"]  # 20 s on 100, then 200 answered 5 s later
+    assert (forwarded["answered"], forwarded["wait_s"], forwarded["talk_s"]) == (True, 25, 120)
+    assert forwarded["agent_id"] == "PJSIP/200"
+    nobody = rows["1772616000.120"]
+    assert (nobody["answered"], nobody["abandoned"], nobody["wait_s"], nobody["talk_s"]) == (False, True, 30, 0)
+    busy = rows["1772616600.130"]
+    assert (busy["answered"], busy["abandoned"], busy["wait_s"]) == (False, False, 2)
+    twice = rows["1772617200.140"]
+    assert (twice["wait_s"], twice["talk_s"]) == (4, 60)  # the repeated record is a duplicate, not a leg
+    transferred = rows["1772618400.160"]
+    assert (transferred["wait_s"], transferred["talk_s"], transferred["agent_id"]) == (5, 180, "PJSIP/6002")
+
+
+def test_reimporting_a_file_of_legs_is_all_duplicates(samples, run_import, tmp_path):
+    data = (samples / "asterisk" / "master_linkedid.csv").read_bytes()
+    run_import(samples / "asterisk" / "master_linkedid.csv", tz=LA)
+    copy = tmp_path / "Master-copy.csv"
+    copy.write_bytes(data + b"\n")  # other bytes, same records
+    s = run_import(copy, tz=LA)
+    assert (s.imported, s.duplicates, s.conflicts, s.folded) == (0, 7, 0, 5)
+
+
+def test_detect_layout_new_cdr_columns():
+    assert asterisk_cdr.detect_layout([*STANDARD_RECORD, "", "1767603600.1", "4"]) == [
+        *asterisk_cdr.STANDARD, *asterisk_cdr.NEW_COLUMNS]
+    without_userfield = [*STANDARD_RECORD[:17], "", "1767603600.1", "4"]
+    assert asterisk_cdr.detect_layout(without_userfield) == [*asterisk_cdr.STANDARD[:17], *asterisk_cdr.NEW_COLUMNS]

@@ -166,3 +166,56 @@ def test_list_labels_reach_ticket_fcr_and_resolution(samples, tmp_path, run_impo
     (kpis,) = scorecard.kpis(store_path, Settings())
     assert (kpis["tickets_resolved"], kpis["resolution_median_s"], kpis["resolution_p90_s"], kpis["backlog"]) == (
         4, 3 * 3600.0, pytest.approx(18 * 3600.0), 1)
+
+
+# --- a list export at ServiceNow's cap, without sys_mod_count (issue 26) ------------------------
+
+LIST_COLUMNS = ["number", "incident_state", "opened_at", "caller_id", "short_description", "sys_updated_on",
+                "assignment_group", "calendar_duration", "closed_by"]
+CALLERS = ["Patrick Brown (pab26)", "Beth Anglin (beth.anglin)", "David Loo (david.loo)", "Fred Luddy"]
+
+
+def list_export(path: Path, rows: int = 10_000, repeated: int = 5) -> Path:
+    """A list export as ServiceNow writes it (display values, ``yyyy-MM-dd HH:mm:ss`` times, every
+    field quoted): ``rows`` rows, the first ``repeated`` incidents written twice — the second time
+    further down with an *older* ``sys_updated_on`` and state In Progress, so that file order and
+    update order disagree. Every seventh description spans two lines."""
+    import csv
+
+    def row(n: int, state: str, updated: str) -> list[str]:
+        text = f"Cannot print, ticket {n}" + ("\nprinter on floor 3 shows error 49" if n % 7 == 0 else "")
+        closed = state == "Closed"
+        return [f"INC{n:07d}", state, f"2026-01-{5 + n % 20:02d} 09:{n % 60:02d}:00", CALLERS[n % len(CALLERS)],
+                text, updated, "Service Desk", "2 Hours 5 Minutes" if closed else "", "Beth Anglin" if closed else ""]
+
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f, quoting=csv.QUOTE_ALL)
+        out.writerow(LIST_COLUMNS)
+        for n in range(rows - repeated):
+            out.writerow(row(n, "Closed", "2026-02-01 12:00:00"))
+        for n in range(repeated):
+            out.writerow(row(n, "In Progress", "2026-01-20 12:00:00"))
+    return path
+
+
+def test_list_export_at_the_cap_without_sys_mod_count(tmp_path, run_import, contact_rows):
+    path = list_export(tmp_path / "incident.csv")
+    s = run_import(path)
+    assert s.source == "servicenow"
+    assert (s.read, s.imported, s.folded, s.rejected, s.conflicts, s.duplicates) == (10_000, 9_995, 5, 0, 0, 0)
+    assert any("ServiceNow's default export cap" in n for n in s.notes)
+    rows = {r["contact_id"]: r for r in contact_rows()}
+    first = rows["INC0000000"]  # written twice: the newer update (first in the file) wins
+    assert first["resolved"] is True
+    extra = json.loads(first["extra"])
+    assert (extra["incident_state"], extra["closed_by"], extra["calendar_duration"]) == (
+        "Closed", "Beth Anglin", "2 Hours 5 Minutes")
+    assert (first["employee_id"], first["customer_name"]) == ("pab26", "Patrick Brown")
+    assert rows["INC0000003"]["employee_id"] == "Fred Luddy"  # no login in brackets: the name itself
+    assert "\nprinter on floor 3" in json.loads(rows["INC0000007"]["extra"])["short_description"]
+
+
+def test_list_export_below_the_cap_has_no_cap_note(tmp_path, run_import):
+    s = run_import(list_export(tmp_path / "incident.csv", rows=9_999))
+    assert not any("export cap" in n for n in s.notes)
+    assert (s.read, s.imported, s.folded) == (9_999, 9_994, 5)

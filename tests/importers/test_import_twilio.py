@@ -111,3 +111,31 @@ def test_no_start_column_is_an_error(tmp_path, run_import):
     path.write_text("From,To,Direction,Status\n+14155550134,+18005550100,inbound,completed\n")
     with pytest.raises(InputFileError, match="no Start Time or Date Created column among From, To"):
         run_import(path)
+
+
+# --- the Calls API's JSON list pages (issue 26) -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["calls_page.json", "calls_pages.jsonl"])
+def test_api_json_pages(name, samples, run_import, contact_rows):
+    """calls_page.json: one pretty-printed page of 7 calls, written after the Calls API reference
+    (2010 API's RFC 2822 dates on calls 1-4, ISO 8601 on 5-7); calls_pages.jsonl: the same calls
+    as two compact pages. Call 2 is the outbound-dial leg of call 1 (``parent_call_sid``); call 4
+    has no ``start_time`` (its ``date_created`` is taken); call 7's direction is unknown."""
+    path = samples / "twilio" / name
+    assert detect_format(path)[0] is twilio
+    s = run_import(path)
+    assert (s.source, s.read, s.imported, s.rejected, s.duplicates, s.conflicts) == ("twilio", 7, 6, 1, 0, 0)
+    assert [(r.line, r.unit) for r in s.rejects] == [(7, "record")]
+    rows = {r["contact_id"]: r for r in contact_rows()}
+    first = rows[sid(1)]
+    assert first["started_at"] == datetime(2011, 2, 15, 4, 21, tzinfo=UTC)
+    assert (first["direction"], first["phone"], first["customer_name"]) == ("inbound", "+14155550134", "ANN LEE")
+    assert (first["answered"], first["abandoned"], first["talk_s"]) == (True, False, 300)
+    leg = rows[sid(2)]
+    assert (leg["direction"], leg["phone"]) == ("outbound", "+14155550177")
+    assert json.loads(leg["extra"])["parent_call_sid"] == sid(1)
+    assert (rows[sid(3)]["answered"], rows[sid(3)]["abandoned"]) == (False, True)
+    assert rows[sid(4)]["started_at"] == datetime(2011, 2, 15, 5, 10, tzinfo=UTC)
+    assert rows[sid(5)]["started_at"] == datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
+    assert (rows[sid(6)]["answered"], rows[sid(6)]["abandoned"]) == (False, True)

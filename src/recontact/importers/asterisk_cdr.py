@@ -1,14 +1,18 @@
 """Asterisk CDR ``Master.csv`` (no header), in either column order Asterisk writes.
 
 * ``cdr_csv`` (standard): accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp,
-  lastdata, start, answer, end, duration, billsec, disposition, amaflags[, uniqueid, userfield,
-  …further columns when ``loguniqueid``/``loguserfield``/sequence logging is on].
+  lastdata, start, answer, end, duration, billsec, disposition, amaflags[, uniqueid, userfield]
+  (``loguniqueid``, ``loguserfield``)[, peeraccount, linkedid, sequence] (``newcdrcolumns``,
+  Asterisk 1.8+): 16, 17, 18, 20 or 21 fields.
 * ``cdr_custom`` with the sample template: clid, src, dst, dcontext, channel, dstchannel, lastapp,
   lastdata, start, answer, end, duration, billsec, disposition, amaflags, accountcode, uniqueid,
   userfield, sequence.
 
-``src`` (else the number in ``clid``'s ``"Name" <number>``) is the caller; ``uniqueid`` is the
-contact id; ``billsec`` is talk time and ``duration - billsec`` the time before answer.
+``src`` (else the number in ``clid``'s ``"Name" <number>``) is the caller; ``billsec`` is talk
+time and ``duration - billsec`` the time before answer. One call is the records sharing its
+``linkedid`` (when the layout has one and it is set), else its ``uniqueid``: that id is the
+contact id, and the records are legs (queue fan-out, forwarding, transfers) folded into one contact
+(store/events.py: answered if any leg was, talk summed, wait to the first answer).
 Times are local wall-clock times of the PBX: pass ``--tz``.
 """
 
@@ -21,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from recontact.errors import InputFileError
-from recontact.importers.base import AsteriskDesk, ImportOptions, Scan, check_map_targets, sql_ident, sql_str
+from recontact.importers.base import AsteriskDesk, EventLog, ImportOptions, Scan, check_map_targets, sql_ident, sql_str
 from recontact.importers.csv_scan import extra_json_sql, read_csv_sql
 from recontact.importers.text import decode_head, detect_encoding, encoding_notes, read_head
 
@@ -31,11 +35,13 @@ DESCRIPTION = "Asterisk CDR Master.csv (cdr_csv standard order or cdr_custom sam
 STANDARD = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
             "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
             "uniqueid", "userfield"]
+NEW_COLUMNS = ["peeraccount", "linkedid", "sequence"]  # cdr_csv with newcdrcolumns = yes
 CUSTOM = ["clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata", "start",
           "answer", "end", "duration", "billsec", "disposition", "amaflags", "accountcode",
           "uniqueid", "userfield", "sequence"]
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+_UNIQUEID = re.compile(r"^\d+\.\d+$")
 _USED = {"src", "clid", "start", "duration", "billsec", "disposition", "uniqueid", "dstchannel",
          "dcontext"}
 
@@ -66,10 +72,22 @@ def detect_layout(fields: list[str]) -> list[str] | None:
     if custom:
         names = CUSTOM[: len(fields)]
     elif standard:
-        names = STANDARD[: len(fields)]
+        names = _standard_names(fields)
     else:
         return None
     return names + [f"extra_{i}" for i in range(len(names) + 1, len(fields) + 1)]
+
+
+def _standard_names(fields: list[str]) -> list[str]:
+    """cdr_csv names: 21 fields with an integer last are STANDARD and NEW_COLUMNS; 20 such fields
+    with a uniqueid in field 17 lack the userfield; other lengths take STANDARD's first ones (then
+    ``extra_N``)."""
+    sequence = fields[-1].strip().isdigit()
+    if len(fields) == 21 and sequence:
+        return [*STANDARD, *NEW_COLUMNS]
+    if len(fields) == 20 and sequence and _UNIQUEID.match(fields[16].strip()):
+        return [*STANDARD[:17], *NEW_COLUMNS]
+    return STANDARD[: len(fields)]
 
 
 def _without_suffix(channel: str) -> str:
@@ -136,8 +154,10 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     name_in_clid = f"nullif(trim(regexp_extract({col('clid')}, '^\\s*\"?([^\"<]*)\"?\\s*<', 1)), '')"
     known = ", ".join(f"'{d}'" for d in DISPOSITIONS)
     caller = f"coalesce(nullif(trim({col('src')}), ''), {number_in_clid})"
+    ids = [f"nullif(trim({col(c)}), '')" for c in ("linkedid", "uniqueid") if c in names]
+    call_id = f"coalesce({', '.join(ids)})" if ids else "CAST(NULL AS VARCHAR)"
     select = {
-        "contact_id": f"nullif(trim({col('uniqueid')}), '')" if "uniqueid" in names else "NULL",
+        "contact_id": call_id,
         "started_at": col("start"),
         "channel": "'phone'",
         "direction": "'inbound'",
@@ -176,12 +196,16 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     kept = [n for n in names if n not in _USED or n in ("dcontext", "dstchannel")]
     kept += ["disposition", "clid"] if "clid" in names else ["disposition"]
     sql = (f"SELECT {', '.join(f'{v} AS {k}' for k, v in select.items())}, "
-           f"{extra_json_sql(sorted(set(kept), key=names.index))} AS _extra, {reject} AS _reject "
+           f"{extra_json_sql(sorted(set(kept), key=names.index))} AS _extra, {reject} AS _reject, "
+           f"{call_id} AS _event_id, CASE WHEN {answered} THEN 1 ELSE 0 END AS _event_order_1 "
            f"FROM {source}")
     layout = "cdr_custom" if names[0] == "clid" else "cdr_csv"
     notes[:0] = [f"Asterisk {layout} column order, {len(fields)} fields",
                  *encoding_notes(head, encoding, options.encoding)]
     if options.tz == "UTC":
         notes.append("CDR times carry no zone and were read as UTC; pass --tz for the PBX's zone")
+    call = "linkedid, else uniqueid" if "linkedid" in names else "uniqueid"
+    events = EventLog(id_column=call, order=("an answered leg",), legs=True)
+    notes.append(f"one call is the CDR records sharing its {call}: its legs fold into one contact")
     return Scan(sql=sql, header_lines=0, rejects_table=rejects, notes=notes, fields=tuple(select),
-                source_sql=source, source_columns=tuple(names), encoding=encoding)
+                source_sql=source, source_columns=tuple(names), encoding=encoding, events=events)

@@ -101,10 +101,16 @@ class EventLog:
     each ordering value as ``_event_order_1``, ``_event_order_2``… (any type that sorts; NULL sorts
     first), ``len(order)`` of them; ``order`` says what they are, for notes. The rows folded into
     another are counted in the summary's ``folded``. Without an id column of its own, the contact
-    takes the event id as ``contact_id``."""
+    takes the event id as ``contact_id``.
+
+    ``legs``: the rows are legs of one call (Asterisk CDRs sharing a ``linkedid``), not versions:
+    the contact is answered if any leg was, abandoned if none was and one was, its talk is the sum
+    of the legs' talk and its wait runs from the first leg's start to the first answer (else to the
+    last leg's end); a leg repeated verbatim is a duplicate of the call, not another leg."""
 
     id_column: str
     order: tuple[str, ...] = ()
+    legs: bool = False
 
 
 @dataclass

@@ -48,6 +48,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "state": ("incident_state", "state", "Incident state", "State"),
     "resolved_at": ("resolved_at", "Resolved"),
     "closed_at": ("closed_at", "Closed"),
+    "closed_by": ("closed_by", "Closed by"),
     "reopen_count": ("reopen_count", "Reopen count"),
     "reassignment_count": ("reassignment_count", "Reassignment count"),
     "sys_mod_count": ("sys_mod_count", "Updates"),
@@ -62,6 +63,10 @@ CANONICAL = {"number": "contact_id", "opened_at": "started_at", "caller_id": "em
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
                 "%m/%d/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S")
 MISSING = ("", "?")  # how ServiceNow exports (and the UCI log) write an empty field
+#: ServiceNow's default export cap (``glide.ui.export.limit``): a list export of exactly this many
+#: rows may have been cut.
+EXPORT_CAP = 10_000
+_CAP_CHECK_BYTES = 256 << 20  # files up to this size are counted for the cap note
 #: Fields kept in ``extra`` under their field name whatever the file calls them (a list export's
 #: ``Reopen count`` is ``reopen_count`` there, as in an event log): FCR and ticket resolution read them.
 KEPT_AS_FIELD = ("reopen_count", "reassignment_count", "resolved_at", "closed_at")
@@ -160,6 +165,17 @@ def _field_keys(found: dict[str, str], kept: list[str]) -> dict[str, str]:
     return {found[f]: f for f in KEPT_AS_FIELD if f in found and found[f] in kept and f not in kept}
 
 
+def _records_at_cap(path: Path, encoding: str, delimiter: str) -> bool:
+    """Whether the file holds exactly EXPORT_CAP records after its header (quoted line breaks
+    counted as part of their record); files over _CAP_CHECK_BYTES are not counted."""
+    import csv
+
+    if not path.is_file() or path.stat().st_size > _CAP_CHECK_BYTES:
+        return False
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        return sum(1 for _ in csv.reader(f, delimiter=delimiter)) - 1 == EXPORT_CAP
+
+
 def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     header = read_header(path, options)
     head, encoding, delimiter, names = header.head, header.encoding, header.delimiter, header.names
@@ -182,10 +198,15 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
         return sql_ident(found[field])
 
     select = {CANONICAL[f]: col(f) for f in CANONICAL if f in found}
+    if "caller_id" in found:  # a display value "Patrick Brown (pab26)": the login is the identifier
+        login = f"nullif(trim(regexp_extract({col('caller_id')}, '\\(([^()]+)\\)\\s*$', 1)), '')"
+        select["employee_id"] = f"coalesce({login}, {col('caller_id')})"
+        select["customer_name"] = (f"CASE WHEN {login} IS NOT NULL THEN nullif(trim(regexp_replace("
+                                   f"{col('caller_id')}, '\\s*\\([^()]+\\)\\s*$', '')), '') END")
     select["ticket_id"] = col("number")
     select["direction"] = "'inbound'"
     state = f"lower(trim({col('state')}))" if "state" in found else "NULL"
-    resolved_at = f"{col('resolved_at')} IS NOT NULL" if "resolved_at" in found else "false"
+    resolved_at = " OR ".join(f"{col(f)} IS NOT NULL" for f in ("resolved_at", "closed_by") if f in found) or "false"
     select["resolved"] = (f"CASE WHEN {resolved_at} OR {state} IN ('resolved', 'closed') THEN 'true' "
                           f"WHEN {state} IS NOT NULL THEN 'false' END")
     for src, target in options.column_map.items():
@@ -196,7 +217,9 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
     used = {found[f] for f in CANONICAL if f in found and CANONICAL[f] in select}
     kept = [n for n in names if n not in used and n not in {src for src in options.column_map}]
     order = [f for f in ("sys_mod_count", "sys_updated_at") if f in found]
-    order_sql = {"sys_mod_count": f"TRY_CAST(trim({col('sys_mod_count')}) AS BIGINT)"} if order else {}
+    order_sql = {}
+    if "sys_mod_count" in found:  # a list export may lack it: then sys_updated_on alone, else file order
+        order_sql["sys_mod_count"] = f"TRY_CAST(trim({col('sys_mod_count')}) AS BIGINT)"
     if "sys_updated_at" in found:
         order_sql["sys_updated_at"] = _time(col("sys_updated_at"), fmt)
     events = EventLog(id_column=found["number"], order=tuple(found[f] for f in order))
@@ -206,6 +229,11 @@ def scan(con: object, path: Path, options: ImportOptions) -> Scan:
            f"{extra_json_sql(kept, _field_keys(found, kept))} AS _extra, CAST(NULL AS VARCHAR) AS _reject "
            f"FROM {cleaned}")
     notes = encoding_notes(head, encoding, options.encoding)
+    if not order:
+        notes.append("no sys_mod_count or sys_updated_on column: an incident's rows are ordered by file order")
+    if _records_at_cap(path, encoding, delimiter):
+        notes.append(f"exactly {EXPORT_CAP:,} incidents: ServiceNow's default export cap "
+                     "(glide.ui.export.limit); the export may be cut short — export in smaller ranges")
     if fmt and not options.time_format:
         notes.append(f"times read as {fmt} (give --time-format to choose another layout)")
     return Scan(sql=sql, header_lines=1, rejects_table=rejects, time_format=fmt, notes=notes,
