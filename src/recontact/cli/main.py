@@ -103,13 +103,6 @@ def _config_file(value: Path | None) -> Path | None:
     return _a_file(value, "--config")
 
 
-def _one_character(value: str | None) -> str | None:
-    if value is not None and len(value) != 1:
-        raise typer.BadParameter(f"{value!r} is {len(value)} characters: a field separator is one character, "
-                                 "e.g. ',' ';' or '\\t' written as $'\\t'")
-    return value
-
-
 DbOpt = Annotated[Path, typer.Option("--db", envvar=DB_ENV, callback=_db_file, help="Store file (DuckDB).")]
 DEFAULT_DB = Path(DEFAULT_DB_NAME)
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table, csv or json.")]
@@ -166,8 +159,8 @@ def import_cmd(
                                                                       "Repeatable.")] = None,
     encoding: Annotated[str | None, typer.Option(help="utf-8, latin-1, cp1252 or utf-16 (default: "
                                                       "detected).")] = None,
-    delimiter: Annotated[str | None, typer.Option(callback=_one_character,
-                                                  help="Field separator, one character (default: detected).")] = None,
+    delimiter: Annotated[str | None, typer.Option(
+        help="Field separator, one character (default: detected).")] = None,
     time_format: Annotated[str | None, typer.Option(help="strptime layout of non-ISO times, e.g. "
                                                          "'%d/%m/%Y %H:%M'.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (default: "

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from recontact.cli.main import ConfigOpt, OutputOpt, _settings, app
+from recontact.cli.main import ConfigOpt, OutputOpt, _a_file, _settings, app
 from recontact.cli.output import Output, emit_json, emit_rows, stderr, stdout
 from recontact.wording import plural
 
@@ -29,9 +29,17 @@ def _generate(out: Path, contacts: int, seed: int, **layout: Any) -> int:
         return samples.write_csv(out, contacts, seed=seed, progress=lambda k: bar.advance(task, k), **layout)
 
 
+def _out_file(value: Path) -> Path:
+    return _a_file(value, "--out") or value
+
+
+def _demo_db(value: Path) -> Path:
+    return _a_file(value, "--db") or value
+
+
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    out: Annotated[Path, typer.Option("--out", callback=_out_file, help="CSV file to write.")],
     contacts: Annotated[int, typer.Option("--contacts", min=1, help="How many contacts.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Same seed, same desk.")] = 7,
     output: OutputOpt = Output.table,
@@ -48,7 +56,8 @@ def generate(
 
 @app.command()
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="Demo store (rebuilt each time).")] = Path("recontact-demo.duckdb"),
+    db: Annotated[Path, typer.Option("--db", callback=_demo_db, help="Demo store (rebuilt each time).")] = Path(
+        "recontact-demo.duckdb"),
     contacts: Annotated[int | None, typer.Option("--contacts", min=100, help="Size of the synthetic desk, used "
                                                                              "when the real sample data is "
                                                                              "absent (default 20,000).")] = None,
@@ -84,8 +93,8 @@ def demo(
     customers = len({f["customer_key"] for f in built.flags})
     newest = sorted(built.flags, key=lambda f: f["crossed_at"], reverse=True)[:10]
     emit_rows(newest, output, title=f"Chronic callers: {plural(len(built.flags), 'flag')} on "
-                                    f"{plural(customers, 'customer')}, {open_flags:,} still open — "
-                                    f"the {len(newest)} newest",
+                                    f"{plural(customers, 'customer')}, "
+                                    f"{open_flags:,} still open — the {len(newest)} newest",
               columns=["crossed_at", "rule", "count", "customer_key", "identifiers", "category"])
     month = built.top[-1]["period"] if built.top else ""
     top = [r for r in built.top if r["period"] == month]
