@@ -173,7 +173,7 @@ def test_ledger_lists_every_import_with_its_options(tmp_path, run_import, store_
     assert (row["file"], row["size"], row["system"], row["format"]) == (str(a), len(DESK_A), "csv", "csv")
     assert row["sha256"] == hashlib.sha256(DESK_A.encode()).hexdigest()
     assert row["options"] == {"column_map": {"Reason": "tags"}, "tz": "Europe/London", "time_format": None,
-                              "encoding": None, "delimiter": None, "region": "US"}
+                              "encoding": None, "delimiter": None, "region": "GB"}
     assert (row["read"], row["imported"], row["duplicates"], row["conflicts"], row["rejected"]) == (3, 3, 0, 0, 0)
 
 

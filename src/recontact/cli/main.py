@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -53,12 +53,27 @@ class _Group(TyperGroup):
 
             stderr.print(f"[bold red]error:[/bold red] {escape(str(e))}", highlight=False, soft_wrap=True)
             sys.exit(1)
+        except UnicodeDecodeError as e:  # a file given as text (a profile, a config) that is not UTF-8
+            _one_line_error(f"a file given is not UTF-8 text ({e.reason} at byte {e.start}); "
+                            "is it the right file?")
         except (KeyboardInterrupt, RuntimeError) as e:
             if not interrupted(e):
                 raise
             stderr.print("[bold yellow]interrupted[/bold yellow] (Ctrl-C): the command stopped before it finished; "
                          "a change it was making was rolled back", highlight=False, soft_wrap=True)
             sys.exit(130)
+        except Exception as e:
+            if type(e).__name__ != "OperationalError" or not type(e).__module__.startswith("sqlalchemy"):
+                raise
+            # the cases store could not be opened or written (a read-only or missing folder)
+            _one_line_error(f"the cases store beside the store could not be written: {getattr(e, 'orig', e)}")
+
+
+def _one_line_error(message: str) -> NoReturn:
+    from rich.markup import escape
+
+    stderr.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(1)
 
 
 _DATE_VALUE = re.compile(r"'(\d{4}-\d{1,2}-\d{1,2})' does not match the formats? '%Y-%m-%d'")
